@@ -1,0 +1,64 @@
+/**
+ * Runs one command line: parse, run, and turn failures into one message and
+ * an exit code. main.ts owns the process around it.
+ */
+import { parseCommandLine, programName } from './cli.js';
+import { runCreate, validateCreate } from './commands/create.js';
+import type { Deps } from './commands/deps.js';
+import { PartialFailureError, UsageError, UserError, messageOf } from './errors.js';
+import { printToStdout } from './kubeconfig/write.js';
+import { Logger } from './log.js';
+
+const issuesUrl = 'https://github.com/kubectl-sa-kubeconfig/kubectl-sa-kubeconfig/issues';
+
+/** Runs one command line; resolves to the exit code. */
+export async function runCommandLine(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let log = new Logger(0);
+  try {
+    const invocation = parseCommandLine(argv);
+    if (invocation.command === 'print') {
+      printToStdout(invocation.text);
+      return 0;
+    }
+    log = new Logger(invocation.verbosity);
+    const deps: Deps = {
+      env,
+      log,
+      out: process.stdout,
+      stdinIsTTY: process.stdin.isTTY === true,
+      now: () => new Date(),
+    };
+    await runCreate(validateCreate(invocation.flags), deps);
+    return 0;
+  } catch (err) {
+    report(err, log);
+    return 1;
+  }
+}
+
+/** Prints a failure once, with the "error: " prefix, on stderr. */
+function report(err: unknown, log: Logger): void {
+  if (err instanceof UsageError) {
+    log.error(`${err.message}\nSee '${programName} --help' for usage.`);
+    return;
+  }
+  if (err instanceof PartialFailureError) {
+    log.error(err.message);
+    log.status(`these changes were made before the failure and remain:\n  ${err.state.join('\n  ')}`);
+    log.status('fix the cause and run the same command again: it picks up where it stopped');
+    return;
+  }
+  if (err instanceof UserError) {
+    log.error(err.message);
+    if (log.enabled(4)) log.v(4, stackOf(err));
+    return;
+  }
+  log.error(`unexpected failure: ${messageOf(err)}`);
+  if (log.enabled(1)) log.v(1, stackOf(err));
+  else log.status('run again with -v 1 for details');
+  log.status(`this is a bug: please report it at ${issuesUrl}`);
+}
+
+function stackOf(err: unknown): string {
+  return err instanceof Error && err.stack ? err.stack : String(err);
+}

@@ -1,0 +1,291 @@
+/**
+ * The command table: every command, flag, help text and example. Parsing
+ * only; main.ts runs what it returns.
+ *
+ * Flags follow pflag, as kubectl users expect: a repeated scalar flag takes
+ * its last value, lists repeat (--clusterrole a --clusterrole b), and
+ * unknown flags are errors. kubectl forwards none of its global flags to a
+ * plugin, so all of them are declared here.
+ */
+import yargs, { type Argv, type Options } from 'yargs';
+
+import type { CreateFlags } from './commands/create.js';
+import { UsageError } from './errors.js';
+import type { ConnectionFlags } from './kubeconfig/types.js';
+import pkg from '../package.json' with { type: 'json' };
+
+/** What the command line asks for. */
+export type Invocation =
+  | { command: 'create'; flags: CreateFlags; verbosity: number }
+  | { command: 'print'; text: string };
+
+/** The program name shown in help, as kubectl runs it. */
+export const programName = 'kubectl sa-kubeconfig';
+
+const createLong = `
+Create a ServiceAccount for automation, grant it access, request a token for
+it (TokenRequest API) and print a kubeconfig that holds only that token and
+the cluster of your current kubectl context.
+
+Everything it creates is labelled app.kubernetes.io/managed-by=kubectl-sa-kubeconfig
+and is reconciled: a second run with the same flags changes nothing, and a run
+with other access flags updates the grants and removes those no longer asked for.
+A run with no access flag keeps the grants the account already has.
+
+The token lives as long as --duration, or the server's default (often 1h);
+servers may cap it, and the tool warns when they do. Anyone holding the file
+holds the account's access until the token expires: store it as a secret.`.trim();
+
+const examples: [string, string][] = [
+  ['$0 jenkins', 'Print a kubeconfig for ServiceAccount "jenkins" of the current namespace'],
+  [
+    '$0 jenkins -n automation --create-namespace --clusterrole edit --duration 24h --output-file jenkins.kubeconfig',
+    'Let "jenkins" edit namespace "automation" for 24h, and write the kubeconfig to a 0600 file',
+  ],
+  [
+    '$0 deployer --verb get,list,patch --resource deployments.apps,pods/log',
+    'Create a Role with those rules and bind it',
+  ],
+  ['$0 reader --clusterrole view --cluster-wide', 'Grant read access to every namespace'],
+  ['$0 ci --context prod --audience vault -o json', 'Use another context and print JSON'],
+];
+
+const connectionOptions: Record<string, Options> = {
+  kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file to use (no merging).' },
+  context: { type: 'string', describe: 'The kubeconfig context to use.' },
+  cluster: { type: 'string', describe: 'The kubeconfig cluster to use.' },
+  user: { type: 'string', describe: 'The kubeconfig user to use.' },
+  namespace: {
+    alias: 'n',
+    type: 'string',
+    describe: "Namespace of the ServiceAccount. Default: the context's namespace, else default.",
+  },
+  server: { alias: 's', type: 'string', describe: 'The address of the Kubernetes API server.' },
+  token: { type: 'string', describe: 'Bearer token for authentication to the API server.' },
+  'certificate-authority': { type: 'string', describe: 'Path to a cert file for the CA.' },
+  'client-certificate': { type: 'string', describe: 'Path to a client certificate file.' },
+  'client-key': { type: 'string', describe: 'Path to a client key file.' },
+  'insecure-skip-tls-verify': {
+    type: 'boolean',
+    describe: "Don't verify the server's certificate (insecure; the output keeps it).",
+  },
+  'tls-server-name': { type: 'string', describe: 'Server name to use for certificate checks.' },
+  username: { type: 'string', describe: 'Username for basic authentication.' },
+  password: { type: 'string', describe: 'Password for basic authentication.' },
+  as: { type: 'string', describe: 'Username to impersonate for the operation.' },
+  'as-group': { type: 'string', array: true, describe: 'Group to impersonate; repeatable.' },
+  'as-uid': { type: 'string', describe: 'UID to impersonate for the operation.' },
+  'request-timeout': {
+    type: 'string',
+    describe: 'How long to wait for each request: 0 (none, the default), 30s, 1m.',
+  },
+  'disable-compression': { type: 'boolean', describe: 'Accepted for kubectl parity.' },
+  'cache-dir': { type: 'string', describe: 'Accepted for kubectl parity; unused.' },
+  v: { type: 'number', default: 0, describe: 'Log level: 1 decisions, 2 objects, 6 HTTP calls, 8 bodies.' },
+};
+
+const accessOptions: Record<string, Options> = {
+  clusterrole: {
+    type: 'string',
+    array: true,
+    describe: 'Bind this existing ClusterRole (view, edit, ...) in the namespace; repeatable.',
+  },
+  role: {
+    type: 'string',
+    array: true,
+    describe: 'Bind this existing Role of the namespace; repeatable.',
+  },
+  verb: {
+    type: 'string',
+    array: true,
+    describe: 'With --resource: create a Role with these verbs (get,list,...) and bind it.',
+  },
+  resource: {
+    type: 'string',
+    array: true,
+    describe: 'With --verb: resources of that Role, as kubectl create role takes them.',
+  },
+  'resource-name': {
+    type: 'string',
+    array: true,
+    describe: 'Limit the --verb/--resource rule to these object names; repeatable.',
+  },
+  'cluster-wide': {
+    type: 'boolean',
+    default: false,
+    describe: 'Grant --clusterrole and --verb rules in all namespaces (ClusterRoleBinding).',
+  },
+  'create-namespace': {
+    type: 'boolean',
+    default: false,
+    describe: 'Create the namespace if it does not exist.',
+  },
+};
+
+const tokenOptions: Record<string, Options> = {
+  duration: {
+    type: 'string',
+    describe: "Token lifetime (30m, 24h, 3600h); at least 10m. Default: the server's.",
+  },
+  audience: { type: 'string', array: true, describe: 'Audience of the token; repeatable.' },
+};
+
+const outputOptions: Record<string, Options> = {
+  output: { alias: 'o', type: 'string', default: 'yaml', describe: 'Output format: yaml or json.' },
+  'output-file': {
+    type: 'string',
+    describe: 'Write the kubeconfig to this file (mode 0600) instead of stdout.',
+  },
+  force: { type: 'boolean', default: false, describe: 'With --output-file: replace an existing file.' },
+  'cluster-name': { type: 'string', describe: 'Cluster entry name. Default: sa-kubeconfig@CLUSTER.' },
+  'user-name': { type: 'string', describe: 'User entry name. Default: NAMESPACE/NAME@CLUSTER.' },
+  'context-name': { type: 'string', describe: 'Context name. Default: NAMESPACE/NAME@CLUSTER.' },
+};
+
+/** Parses argv (without node and script) into an invocation. */
+export function parseCommandLine(argv: string[]): Invocation {
+  let result: Invocation | undefined;
+  const parser = buildParser((r) => (result = r));
+  let failure: string | undefined;
+  let printed = '';
+  parser.parse(normalizeShortFlags(argv), {}, (err, _args, output) => {
+    if (err) failure = err.message;
+    printed = output;
+  });
+  if (failure !== undefined) throw new UsageError(rewordFailure(failure));
+  if (result) return result;
+  return { command: 'print', text: printed.endsWith('\n') ? printed : `${printed}\n` };
+}
+
+function buildParser(done: (r: Invocation) => void): Argv {
+  return yargs([])
+    .scriptName(programName)
+    .parserConfiguration({ 'greedy-arrays': false, 'strip-aliased': true })
+    .options(withLastValue(connectionOptions))
+    .group(Object.keys(connectionOptions), 'Kubectl flags:')
+    .command(
+      ['create <name>', '$0 <name>'],
+      'Create a ServiceAccount with access and print its kubeconfig',
+      (y) => describeCreate(y),
+      (args) => done(toCreate(args)),
+    )
+    .example(examples)
+    .epilogue(createLong)
+    .version(pkg.version)
+    .help()
+    .alias('help', 'h')
+    .strict()
+    .wrap(100)
+    .exitProcess(false);
+}
+
+function describeCreate(y: Argv): Argv {
+  return y
+    .positional('name', { type: 'string', describe: 'Name of the ServiceAccount' })
+    .options(withLastValue({ ...accessOptions, ...tokenOptions, ...outputOptions }))
+    .group(Object.keys(accessOptions), 'Access:')
+    .group(Object.keys(tokenOptions), 'Token:')
+    .group(Object.keys(outputOptions), 'Output:');
+}
+
+type Args = Record<string, unknown>;
+
+function toCreate(a: Args): Invocation {
+  const flags: CreateFlags = {
+    name: str(a.name) ?? '',
+    connection: toConnection(a),
+    clusterRoles: list(a.clusterrole),
+    roles: list(a.role),
+    verbs: list(a.verb),
+    resources: list(a.resource),
+    resourceNames: list(a['resource-name']),
+    clusterWide: a['cluster-wide'] === true,
+    createNamespace: a['create-namespace'] === true,
+    duration: str(a.duration),
+    audiences: list(a.audience),
+    output: str(a.output) ?? 'yaml',
+    outputFile: str(a['output-file']),
+    force: a.force === true,
+    clusterName: str(a['cluster-name']),
+    userName: str(a['user-name']),
+    contextName: str(a['context-name']),
+  };
+  return { command: 'create', flags, verbosity: verbosityOf(a) };
+}
+
+function toConnection(a: Args): ConnectionFlags {
+  return {
+    kubeconfig: str(a.kubeconfig),
+    context: str(a.context),
+    cluster: str(a.cluster),
+    user: str(a.user),
+    namespace: str(a.namespace),
+    server: str(a.server),
+    token: str(a.token),
+    certificateAuthority: str(a['certificate-authority']),
+    clientCertificate: str(a['client-certificate']),
+    clientKey: str(a['client-key']),
+    insecureSkipTlsVerify: bool(a['insecure-skip-tls-verify']),
+    tlsServerName: str(a['tls-server-name']),
+    username: str(a.username),
+    password: str(a.password),
+    as: str(a.as),
+    asGroups: list(a['as-group']),
+    asUid: str(a['as-uid']),
+    requestTimeout: str(a['request-timeout']),
+    disableCompression: bool(a['disable-compression']),
+  };
+}
+
+function verbosityOf(a: Args): number {
+  const v = a.v;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new UsageError(`invalid -v "${String(a.v)}": it takes a whole number such as 6`);
+  }
+  return v;
+}
+
+/** pflag: a scalar flag given twice keeps the last value. */
+function withLastValue(options: Record<string, Options>): Record<string, Options> {
+  const out: Record<string, Options> = {};
+  for (const [name, option] of Object.entries(options)) {
+    out[name] = option.array ? option : { ...option, coerce: lastValue };
+  }
+  return out;
+}
+
+function lastValue(value: unknown): unknown {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+/** pflag takes "-nfoo" as "-n foo"; yargs would read it as -n -f -o -o. */
+function normalizeShortFlags(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const arg of argv) {
+    const match = /^-([nso])(=?)(.+)$/.exec(arg);
+    if (match) out.push(`-${match[1]}`, match[3]);
+    else out.push(arg);
+  }
+  return out;
+}
+
+function rewordFailure(message: string): string {
+  if (/Not enough non-option arguments/.test(message)) return 'NAME is required';
+  if (/Unknown arguments?: /.test(message)) {
+    return message.replace(/Unknown arguments?: /, 'unknown flag or extra argument: ');
+  }
+  return message.charAt(0).toLowerCase() + message.slice(1);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+function bool(value: unknown): boolean | undefined {
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function list(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}

@@ -1,0 +1,202 @@
+/**
+ * Reads, applies (server-side apply) and deletes the kinds in objects.ts
+ * through the typed clients, so no discovery round trip is needed.
+ */
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+
+import type { KubeClients } from './client.js';
+import { describeApiError, isNotFound } from './errors.js';
+import { type Kind, type Manifest, manager } from './objects.js';
+
+/** The parts of an object this tool looks at after reading it. */
+export interface LiveObject {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    labels?: { [key: string]: string };
+  };
+}
+
+/** What an apply did, in kubectl's words. */
+export type Outcome = 'created' | 'configured' | 'unchanged';
+
+/** Where an object lives: enough to read or delete it. */
+export interface ObjectKey {
+  kind: Kind;
+  name: string;
+  namespace?: string;
+}
+
+/** Server dry run: the API checks and admits but stores nothing. */
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+const applyOptions = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+/** Reads an object; undefined when it does not exist. */
+export async function readObject(
+  clients: KubeClients,
+  key: ObjectKey,
+): Promise<LiveObject | undefined> {
+  try {
+    return await readCall(clients, key);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw describeApiError(err, { verb: 'get', ...actionOf(key) }, clients.server);
+  }
+}
+
+/**
+ * Applies `manifest` and tells what changed: a server-side apply that
+ * changes nothing keeps the resourceVersion.
+ */
+export async function applyObject(
+  clients: KubeClients,
+  manifest: Manifest,
+  before: LiveObject | undefined,
+  opts: WriteOptions = {},
+): Promise<Outcome> {
+  const key = keyOf(manifest);
+  let after: LiveObject;
+  try {
+    after = await patchCall(clients, key, manifest, opts);
+  } catch (err) {
+    throw describeApiError(err, { verb: 'apply', ...actionOf(key) }, clients.server);
+  }
+  if (!before) return 'created';
+  const same = after.metadata?.resourceVersion === before.metadata?.resourceVersion;
+  return same ? 'unchanged' : 'configured';
+}
+
+/** Deletes an object; false when it was already gone. */
+export async function deleteObject(
+  clients: KubeClients,
+  key: ObjectKey,
+  opts: WriteOptions = {},
+): Promise<boolean> {
+  try {
+    await deleteCall(clients, key, opts);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw describeApiError(err, { verb: 'delete', ...actionOf(key) }, clients.server);
+  }
+}
+
+/** The key of a manifest. */
+export function keyOf(m: Manifest): ObjectKey {
+  return { kind: m.kind, name: m.metadata.name, namespace: m.metadata.namespace };
+}
+
+function actionOf(key: ObjectKey): { kind: string; name: string; namespace?: string } {
+  return { kind: key.kind.toLowerCase(), name: key.name, namespace: key.namespace };
+}
+
+function readCall(c: KubeClients, key: ObjectKey): Promise<LiveObject> {
+  const { name } = key;
+  const namespace = key.namespace ?? '';
+  switch (key.kind) {
+    case 'Namespace':
+      return c.core.readNamespace({ name });
+    case 'ServiceAccount':
+      return c.core.readNamespacedServiceAccount({ name, namespace });
+    case 'Role':
+      return c.rbac.readNamespacedRole({ name, namespace });
+    case 'ClusterRole':
+      return c.rbac.readClusterRole({ name });
+    case 'RoleBinding':
+      return c.rbac.readNamespacedRoleBinding({ name, namespace });
+    case 'ClusterRoleBinding':
+      return c.rbac.readClusterRoleBinding({ name });
+  }
+}
+
+function patchCall(
+  c: KubeClients,
+  key: ObjectKey,
+  body: Manifest,
+  opts: WriteOptions,
+): Promise<LiveObject> {
+  const { name } = key;
+  const namespace = key.namespace ?? '';
+  const params = { name, body, fieldManager: manager, force: true, dryRun: dryRunOf(opts) };
+  switch (key.kind) {
+    case 'Namespace':
+      return c.core.patchNamespace(params, applyOptions);
+    case 'ServiceAccount':
+      return c.core.patchNamespacedServiceAccount({ ...params, namespace }, applyOptions);
+    case 'Role':
+      return c.rbac.patchNamespacedRole({ ...params, namespace }, applyOptions);
+    case 'ClusterRole':
+      return c.rbac.patchClusterRole(params, applyOptions);
+    case 'RoleBinding':
+      return c.rbac.patchNamespacedRoleBinding({ ...params, namespace }, applyOptions);
+    case 'ClusterRoleBinding':
+      return c.rbac.patchClusterRoleBinding(params, applyOptions);
+  }
+}
+
+function deleteCall(c: KubeClients, key: ObjectKey, opts: WriteOptions): Promise<unknown> {
+  const { name } = key;
+  const namespace = key.namespace ?? '';
+  const dryRun = dryRunOf(opts);
+  switch (key.kind) {
+    case 'Namespace':
+      return c.core.deleteNamespace({ name, dryRun });
+    case 'ServiceAccount':
+      return c.core.deleteNamespacedServiceAccount({ name, namespace, dryRun });
+    case 'Role':
+      return c.rbac.deleteNamespacedRole({ name, namespace, dryRun });
+    case 'ClusterRole':
+      return c.rbac.deleteClusterRole({ name, dryRun });
+    case 'RoleBinding':
+      return c.rbac.deleteNamespacedRoleBinding({ name, namespace, dryRun });
+    case 'ClusterRoleBinding':
+      return c.rbac.deleteClusterRoleBinding({ name, dryRun });
+  }
+}
+
+function dryRunOf(opts: WriteOptions): string | undefined {
+  return opts.dryRun ? 'All' : undefined;
+}
+
+/** Lists what this tool made for an account, of one kind, by label. */
+export async function listManaged(
+  clients: KubeClients,
+  kind: 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding',
+  selector: string,
+  namespace: string,
+): Promise<ObjectKey[]> {
+  let items: LiveObject[];
+  try {
+    items = (await listCall(clients, kind, selector, namespace)).items;
+  } catch (err) {
+    const action = { verb: 'list', kind: kind.toLowerCase(), namespace };
+    throw describeApiError(err, action, clients.server);
+  }
+  return items.map((item) => ({
+    kind,
+    name: item.metadata?.name ?? '',
+    namespace: item.metadata?.namespace,
+  }));
+}
+
+function listCall(
+  c: KubeClients,
+  kind: 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding',
+  labelSelector: string,
+  namespace: string,
+): Promise<{ items: LiveObject[] }> {
+  switch (kind) {
+    case 'Role':
+      return c.rbac.listNamespacedRole({ namespace, labelSelector });
+    case 'ClusterRole':
+      return c.rbac.listClusterRole({ labelSelector });
+    case 'RoleBinding':
+      return c.rbac.listNamespacedRoleBinding({ namespace, labelSelector });
+    case 'ClusterRoleBinding':
+      return c.rbac.listClusterRoleBinding({ labelSelector });
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The output writer: the only code, with log.ts, that touches a stream.
+ *
+ * A file is created 0600 from its first byte, written under a temporary
+ * name in the same folder and renamed into place, so a reader never sees a
+ * half-written or world-readable credential.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import { stringify } from 'yaml';
+
+import { UserError, failed } from '../errors.js';
+
+/** yaml or json, as `kubectl config view -o`. */
+export type OutputFormat = 'yaml' | 'json';
+
+/** Where stdout text goes; a test passes its own. */
+export interface OutputSink {
+  write(text: string): unknown;
+}
+
+/** Renders the kubeconfig; both forms end in a newline. */
+export function renderKubeconfig(config: object, format: OutputFormat): string {
+  if (format === 'json') return `${JSON.stringify(config, null, 4)}\n`;
+  return stringify(config, { lineWidth: 0 });
+}
+
+/** Writes text to stdout. */
+export function printToStdout(text: string, out: OutputSink = process.stdout): void {
+  out.write(text);
+}
+
+/**
+ * Fails early, before any API call, when `file` exists and --force is off,
+ * or when its folder does not exist.
+ */
+export async function checkOutputFile(file: string, force: boolean): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    const stat = await fs.stat(dir);
+    if (!stat.isDirectory()) throw new UserError(`cannot write "${file}": "${dir}" is not a folder`);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`cannot write "${file}": the folder "${dir}" does not exist`);
+  }
+  if (force) return;
+  if (await exists(file)) {
+    throw new UserError(`"${file}" already exists (pass --force to replace it)`);
+  }
+}
+
+/** Writes `text` to `file` with mode 0600, atomically. */
+export async function writeOutputFile(file: string, text: string, force: boolean): Promise<void> {
+  const target = path.resolve(file);
+  const temp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  try {
+    await writePrivate(temp, text);
+    await place(temp, target, force);
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    if (err instanceof UserError) throw err;
+    throw failed(`write "${file}"`, err);
+  }
+}
+
+async function writePrivate(file: string, text: string): Promise<void> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+  const handle = await fs.open(file, flags, 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Without --force a hard link is the atomic "create if absent": it fails if
+ * the name appeared meanwhile, where a rename would silently replace it.
+ */
+async function place(temp: string, target: string, force: boolean): Promise<void> {
+  if (force) {
+    await fs.rename(temp, target);
+    return;
+  }
+  try {
+    await fs.link(temp, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new UserError(`"${target}" already exists (pass --force to replace it)`);
+    }
+    // Some filesystems (FAT, several network mounts) have no hard links:
+    // there the check and the rename are two steps, with a small race.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    if (await exists(target)) {
+      throw new UserError(`"${target}" already exists (pass --force to replace it)`);
+    }
+    await fs.rename(temp, target);
+    return;
+  }
+  await fs.rm(temp, { force: true });
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
