@@ -1,0 +1,288 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+import { type CreateFlags, runCreate, validateCreate } from '../../src/commands/create.js';
+import type { Deps } from '../../src/commands/deps.js';
+import { PartialFailureError, UsageError, UserError } from '../../src/errors.js';
+import { Logger } from '../../src/log.js';
+import { type Route, type SeenRequest, fakeApi, on, status } from '../helpers/fake-api.js';
+
+const token = 'fake-issued-token-0123456789';
+const callerToken = 'fake-caller-token-abcdef';
+const fakeCa = '-----BEGIN CERTIFICATE-----\nZmFrZS1jYQ==\n-----END CERTIFICATE-----\n';
+
+function kubeconfigDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ksa-create-'));
+  writeFileSync(path.join(dir, 'ca.crt'), fakeCa);
+  writeFileSync(
+    path.join(dir, 'config'),
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: dev',
+      'contexts:',
+      '- name: dev',
+      '  context: {cluster: dev-cluster, user: dev-user, namespace: team}',
+      'clusters:',
+      '- name: dev-cluster',
+      '  cluster:',
+      '    server: https://api.dev.example:6443',
+      '    certificate-authority: ca.crt',
+      '    tls-server-name: api.internal',
+      '    proxy-url: http://proxy.example:3128',
+      'users:',
+      '- name: dev-user',
+      `  user: {token: ${callerToken}}`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+function flags(dir: string, extra: Partial<CreateFlags> = {}): CreateFlags {
+  return {
+    name: 'jenkins',
+    connection: { kubeconfig: path.join(dir, 'config') },
+    clusterRoles: [],
+    roles: [],
+    verbs: [],
+    resources: [],
+    resourceNames: [],
+    clusterWide: false,
+    createNamespace: false,
+    audiences: [],
+    output: 'yaml',
+    force: false,
+    ...extra,
+  };
+}
+
+function capture(): { text: string; write(t: string): void } {
+  return {
+    text: '',
+    write(t: string) {
+      this.text += t;
+    },
+  };
+}
+
+const now = new Date('2026-12-03T10:00:00Z');
+const list = (items: unknown[] = []) => ({ status: 200, body: { items } });
+const saPath = '/api/v1/namespaces/team/serviceaccounts/jenkins';
+
+function tokenRoute(seconds = 3600): Route {
+  return on('POST', `${saPath}/token`, (req) => {
+    const spec = (req.body as { spec: { expirationSeconds?: number } }).spec;
+    const granted = Math.min(spec.expirationSeconds ?? 3600, seconds);
+    const expirationTimestamp = new Date(now.getTime() + granted * 1000).toISOString();
+    return { status: 201, body: { status: { token, expirationTimestamp } } };
+  });
+}
+
+/** A cluster where nothing exists yet and every write succeeds. */
+function emptyCluster(extra: Route[] = [], tokenSeconds = 3600): Route[] {
+  return [
+    ...extra,
+    on('GET', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles', list()),
+    on('GET', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', list()),
+    on('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles', list()),
+    on('GET', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', list()),
+    on('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/edit', { status: 200, body: {} }),
+    (req) => (req.method === 'PATCH' ? { status: 200, body: req.body } : undefined),
+    tokenRoute(tokenSeconds),
+  ];
+}
+
+async function run(f: CreateFlags, routes: Route[]) {
+  const api = fakeApi(routes);
+  const out = capture();
+  const err = capture();
+  const deps: Deps = {
+    env: { HOME: '/nonexistent' },
+    log: new Logger(0, err),
+    out,
+    stdinIsTTY: false,
+    now: () => now,
+    httpApi: api.httpApi,
+  };
+  let failure: unknown;
+  try {
+    await runCreate(validateCreate(f), deps);
+  } catch (e) {
+    failure = e;
+  }
+  return { stdout: out.text, stderr: err.text, requests: api.requests, failure };
+}
+
+const writes = (reqs: SeenRequest[]) =>
+  reqs.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`);
+
+describe('create', () => {
+  it('creates the account, binds a clusterrole and prints a kubeconfig', async () => {
+    const dir = kubeconfigDir();
+    const r = await run(flags(dir, { clusterRoles: ['edit'], duration: '24h' }), emptyCluster([], 90000));
+    expect(r.failure).toBeUndefined();
+    const rb = '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings';
+    expect(writes(r.requests)[0]).toBe(`PATCH ${saPath}`);
+    expect(writes(r.requests).sort()).toEqual(
+      [`PATCH ${saPath}`, `POST ${saPath}/token`, `PATCH ${rb}/sa-kubeconfig:jenkins:clusterrole:edit`].sort(),
+    );
+
+    const sa = r.requests.find((q) => q.method === 'PATCH' && q.path === saPath);
+    expect(sa?.headers['Content-Type']).toBe('application/apply-patch+yaml');
+    expect(sa?.query.get('fieldManager')).toBe('kubectl-sa-kubeconfig');
+    expect(sa?.headers.Authorization).toBe(`Bearer ${callerToken}`);
+    const binding = r.requests.find((q) => q.path.includes('rolebindings/'));
+    expect(binding?.body).toMatchObject({
+      kind: 'RoleBinding',
+      roleRef: { kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ kind: 'ServiceAccount', name: 'jenkins', namespace: 'team' }],
+      metadata: { labels: { 'app.kubernetes.io/managed-by': 'kubectl-sa-kubeconfig' } },
+    });
+    const tokenReq = r.requests.find((q) => q.path.endsWith('/token'));
+    expect(tokenReq?.body).toMatchObject({ spec: { expirationSeconds: 86400 } });
+
+    const config = parse(r.stdout);
+    expect(config.clusters).toEqual([
+      {
+        name: 'sa-kubeconfig@dev-cluster',
+        cluster: {
+          'certificate-authority-data': Buffer.from(fakeCa).toString('base64'),
+          'proxy-url': 'http://proxy.example:3128',
+          server: 'https://api.dev.example:6443',
+          'tls-server-name': 'api.internal',
+        },
+      },
+    ]);
+    expect(config.users).toEqual([{ name: 'team/jenkins@dev-cluster', user: { token } }]);
+    expect(config['current-context']).toBe('team/jenkins@dev-cluster');
+    expect(config.contexts[0].context.namespace).toBe('team');
+    expect(r.stderr).toContain('serviceaccount/jenkins created\n');
+    expect(r.stderr).toContain(
+      'rolebinding.rbac.authorization.k8s.io/sa-kubeconfig:jenkins:clusterrole:edit created\n',
+    );
+    expect(r.stderr).toContain('expires 2026-12-04T10:00:00.000Z (in 24h)');
+    expect(r.stderr).not.toContain(token);
+    expect(r.stderr).not.toContain(callerToken);
+  });
+
+  it('warns when the server grants a shorter token than asked', async () => {
+    const r = await run(flags(kubeconfigDir(), { duration: '48h' }), emptyCluster([], 7200));
+    expect(r.stderr).toContain(
+      'Warning: the server granted a token for 2h, shorter than the 48h asked for',
+    );
+  });
+
+  it('says so when no access is granted', async () => {
+    const r = await run(flags(kubeconfigDir()), emptyCluster());
+    expect(r.stderr).toContain('Warning: serviceaccount "team/jenkins" has no permissions');
+  });
+
+  it('reuses an account it did not create without touching it', async () => {
+    const existing = on('GET', saPath, { status: 200, body: { metadata: { name: 'jenkins' } } });
+    const r = await run(flags(kubeconfigDir()), emptyCluster([existing]));
+    expect(writes(r.requests)).toEqual([`POST ${saPath}/token`]);
+    expect(r.stderr).toContain('serviceaccount/jenkins reused');
+  });
+
+  it('refuses a clusterrole that does not exist before writing anything', async () => {
+    const r = await run(flags(kubeconfigDir(), { clusterRoles: ['nope'] }), emptyCluster());
+    expect(r.failure).toBeInstanceOf(UserError);
+    expect((r.failure as Error).message).toBe(
+      'cannot grant access to "team/jenkins": clusterrole "nope" not found' +
+        ' (check the name with `kubectl get clusterroles` or `kubectl get roles -n NAMESPACE`)',
+    );
+    expect(writes(r.requests)).toEqual([]);
+  });
+
+  it('reports what exists when a binding is refused', async () => {
+    const refuse = on(
+      'PATCH',
+      '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings/sa-kubeconfig:jenkins:clusterrole:edit',
+      status(403, 'Forbidden', 'rolebindings.rbac.authorization.k8s.io is forbidden: cannot bind'),
+    );
+    const r = await run(flags(kubeconfigDir(), { clusterRoles: ['edit'] }), emptyCluster([refuse]));
+    expect(r.failure).toBeInstanceOf(PartialFailureError);
+    expect((r.failure as PartialFailureError).state).toEqual(['serviceaccount/jenkins created']);
+    expect((r.failure as Error).message).toContain('(to bind a role you must hold all its permissions');
+  });
+
+  it('explains a missing namespace', async () => {
+    const missing = on('PATCH', saPath, status(404, 'NotFound', 'namespaces "team" not found'));
+    const r = await run(flags(kubeconfigDir()), emptyCluster([missing]));
+    expect((r.failure as Error).message).toBe(
+      'namespace "team" does not exist (pass --create-namespace to create it)',
+    );
+  });
+
+  it('removes grants no longer asked for', async () => {
+    const old = on('GET', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', list([
+      { metadata: { name: 'sa-kubeconfig:jenkins:clusterrole:view', namespace: 'team' } },
+    ]));
+    const del = on(
+      'DELETE',
+      '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings/sa-kubeconfig:jenkins:clusterrole:view',
+      { status: 200, body: {} },
+    );
+    const r = await run(flags(kubeconfigDir(), { clusterRoles: ['edit'] }), emptyCluster([old, del]));
+    expect(r.failure).toBeUndefined();
+    expect(r.stderr).toContain(
+      'rolebinding.rbac.authorization.k8s.io/sa-kubeconfig:jenkins:clusterrole:view deleted',
+    );
+  });
+
+  it('writes a 0600 file and refuses to overwrite it without --force', async () => {
+    const dir = kubeconfigDir();
+    const file = path.join(dir, 'out.kubeconfig');
+    const r = await run(flags(dir, { outputFile: file }), emptyCluster());
+    expect(r.failure).toBeUndefined();
+    expect(r.stdout).toBe('');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(parse(readFileSync(file, 'utf8')).users[0].user.token).toBe(token);
+
+    const again = await run(flags(dir, { outputFile: file }), emptyCluster());
+    expect((again.failure as Error).message).toBe(`"${file}" already exists (pass --force to replace it)`);
+    expect(again.requests).toEqual([]);
+  });
+});
+
+describe('validateCreate', () => {
+  const dir = '/nonexistent';
+  const cases: [string, Partial<CreateFlags>, string][] = [
+    ['bad name', { name: 'Jenkins_1' }, 'invalid NAME "Jenkins_1"'],
+    ['long name', { name: 'a'.repeat(64) }, 'at most 63 characters'],
+    ['bad namespace', { connection: { namespace: 'a.b' } }, 'invalid --namespace "a.b"'],
+    ['short duration', { duration: '5m' }, '--duration 5m is too short: the minimum is 10m'],
+    ['fraction', { duration: '10m0.5s' }, 'must be a whole number of seconds'],
+    ['huge', { duration: '1193047h' }, 'it must be below 2^32 seconds'],
+    ['bad duration', { duration: '1 day' }, 'invalid --duration'],
+    ['verb alone', { verbs: ['get'] }, '--verb needs at least one --resource'],
+    ['resource alone', { resources: ['pods'] }, '--resource needs at least one --verb'],
+    ['bad output', { output: 'xml' }, '--output must be yaml or json, not "xml"'],
+    ['force alone', { force: true }, '--force needs --output-file'],
+    ['bad role', { roles: ['a/b'] }, 'invalid role name "a/b"'],
+  ];
+  for (const [name, extra, message] of cases) {
+    it(`rejects ${name}`, () => {
+      const f = { ...flags(dir), ...extra };
+      expect(() => validateCreate(f)).toThrow(UsageError);
+      expect(() => validateCreate(f)).toThrow(message);
+    });
+  }
+
+  it('accepts a full set of flags', () => {
+    const o = validateCreate({
+      ...flags(dir),
+      verbs: ['get,list'],
+      resources: ['pods,deployments.apps'],
+      duration: '1h30m',
+      audiences: ['vault', 'vault'],
+    });
+    expect(o.token).toEqual({ durationSeconds: 5400, audiences: ['vault'] });
+    expect(o.grants.rules.verbs).toEqual(['get', 'list']);
+  });
+});
