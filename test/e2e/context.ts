@@ -1,0 +1,97 @@
+/**
+ * What the global setup hands to end-to-end tests, and helpers to run the
+ * plugin and kubectl with stdout and stderr kept apart.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { inject } from 'vitest';
+
+/** One running control plane. */
+export interface Cluster {
+  name: string;
+  dir: string;
+  server: string;
+  version: string;
+  caFile: string;
+  adminToken: string;
+  aliceToken: string;
+  tlsName: string;
+}
+
+/** Everything the global setup started. */
+export interface E2EContext {
+  plugin: string[];
+  clusters: Cluster[];
+  capped?: Cluster;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    e2e: E2EContext;
+  }
+}
+
+/** The result of one command. */
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The context from the global setup. */
+export function e2e(): E2EContext {
+  return inject('e2e');
+}
+
+/** A fresh folder for one test's files. */
+export function workDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'ksa-work-'));
+}
+
+/** Runs the plugin with a clean environment: HOME is a fresh folder. */
+export function plugin(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Run {
+  const [cmd, ...pre] = e2e().plugin;
+  return exec(cmd, [...pre, ...args], opts);
+}
+
+/** Runs kubectl, the oracle, with an isolated HOME. */
+export function kubectl(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Run {
+  return exec('kubectl', args, opts);
+}
+
+/** Runs kubectl as the cluster admin. */
+export function admin(cluster: Cluster, args: string[]): Run {
+  return kubectl(['--kubeconfig', adminConfig(cluster), ...args]);
+}
+
+/** The admin kubeconfig the control-plane script wrote. */
+export function adminConfig(cluster: Cluster): string {
+  return path.join(cluster.dir, 'admin.kubeconfig');
+}
+
+/** Writes `text` to a file in a fresh folder and returns its path. */
+export function writeTemp(name: string, text: string): string {
+  const file = path.join(workDir(), name);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
+}
+
+/** Decodes a JWT's claims (the payload is not a secret to the test). */
+export function claims(token: string): { exp: number; iat: number; sub: string; aud: string[] } {
+  const payload = token.split('.')[1];
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+}
+
+function exec(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string }): Run {
+  const home = workDir();
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    ...opts.env,
+  };
+  const r = spawnSync(cmd, args, { env, cwd: opts.cwd ?? home, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
