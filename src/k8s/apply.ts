@@ -15,6 +15,9 @@ export interface LiveObject {
     namespace?: string;
     resourceVersion?: string;
     labels?: { [key: string]: string };
+    annotations?: { [key: string]: string };
+    uid?: string;
+    creationTimestamp?: Date;
   };
 }
 
@@ -102,6 +105,8 @@ function readCall(c: KubeClients, key: ObjectKey): Promise<LiveObject> {
       return c.core.readNamespace({ name });
     case 'ServiceAccount':
       return c.core.readNamespacedServiceAccount({ name, namespace });
+    case 'Secret':
+      return c.core.readNamespacedSecret({ name, namespace });
     case 'Role':
       return c.rbac.readNamespacedRole({ name, namespace });
     case 'ClusterRole':
@@ -127,6 +132,8 @@ function patchCall(
       return c.core.patchNamespace(params, applyOptions);
     case 'ServiceAccount':
       return c.core.patchNamespacedServiceAccount({ ...params, namespace }, applyOptions);
+    case 'Secret':
+      return c.core.patchNamespacedSecret({ ...params, namespace }, applyOptions);
     case 'Role':
       return c.rbac.patchNamespacedRole({ ...params, namespace }, applyOptions);
     case 'ClusterRole':
@@ -147,6 +154,8 @@ function deleteCall(c: KubeClients, key: ObjectKey, opts: WriteOptions): Promise
       return c.core.deleteNamespace({ name, dryRun });
     case 'ServiceAccount':
       return c.core.deleteNamespacedServiceAccount({ name, namespace, dryRun });
+    case 'Secret':
+      return c.core.deleteNamespacedSecret({ name, namespace, dryRun });
     case 'Role':
       return c.rbac.deleteNamespacedRole({ name, namespace, dryRun });
     case 'ClusterRole':
@@ -162,20 +171,17 @@ function dryRunOf(opts: WriteOptions): string | undefined {
   return opts.dryRun ? 'All' : undefined;
 }
 
+/** Kinds that can be listed by label. */
+export type ListKind = Exclude<Kind, 'Namespace'>;
+
 /** Lists what this tool made for an account, of one kind, by label. */
 export async function listManaged(
   clients: KubeClients,
-  kind: 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding',
+  kind: ListKind,
   selector: string,
   namespace: string,
 ): Promise<ObjectKey[]> {
-  let items: LiveObject[];
-  try {
-    items = (await listCall(clients, kind, selector, namespace)).items;
-  } catch (err) {
-    const action = { verb: 'list', kind: kind.toLowerCase(), namespace };
-    throw describeApiError(err, action, clients.server);
-  }
+  const items = await listObjects(clients, kind, selector, namespace);
   return items.map((item) => ({
     kind,
     name: item.metadata?.name ?? '',
@@ -183,19 +189,50 @@ export async function listManaged(
   }));
 }
 
+/**
+ * Lists objects of `kind` matching `selector`; namespace "" lists every
+ * namespace (namespaced kinds) or is ignored (cluster-scoped kinds).
+ */
+export async function listObjects<T extends LiveObject = LiveObject>(
+  clients: KubeClients,
+  kind: ListKind,
+  selector: string,
+  namespace: string,
+): Promise<T[]> {
+  try {
+    return (await listCall(clients, kind, selector, namespace)).items as T[];
+  } catch (err) {
+    const action = { verb: 'list', kind: kind.toLowerCase(), namespace: namespace || undefined };
+    throw describeApiError(err, action, clients.server);
+  }
+}
+
 function listCall(
   c: KubeClients,
-  kind: 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding',
+  kind: ListKind,
   labelSelector: string,
   namespace: string,
 ): Promise<{ items: LiveObject[] }> {
+  const all = namespace === '';
   switch (kind) {
+    case 'ServiceAccount':
+      return all
+        ? c.core.listServiceAccountForAllNamespaces({ labelSelector })
+        : c.core.listNamespacedServiceAccount({ namespace, labelSelector });
+    case 'Secret':
+      return all
+        ? c.core.listSecretForAllNamespaces({ labelSelector })
+        : c.core.listNamespacedSecret({ namespace, labelSelector });
     case 'Role':
-      return c.rbac.listNamespacedRole({ namespace, labelSelector });
+      return all
+        ? c.rbac.listRoleForAllNamespaces({ labelSelector })
+        : c.rbac.listNamespacedRole({ namespace, labelSelector });
     case 'ClusterRole':
       return c.rbac.listClusterRole({ labelSelector });
     case 'RoleBinding':
-      return c.rbac.listNamespacedRoleBinding({ namespace, labelSelector });
+      return all
+        ? c.rbac.listRoleBindingForAllNamespaces({ labelSelector })
+        : c.rbac.listNamespacedRoleBinding({ namespace, labelSelector });
     case 'ClusterRoleBinding':
       return c.rbac.listClusterRoleBinding({ labelSelector });
   }

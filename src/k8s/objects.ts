@@ -14,7 +14,24 @@ export const labelKeys = {
   managedBy: 'app.kubernetes.io/managed-by',
   account: 'kubectl-sa-kubeconfig/serviceaccount',
   accountNamespace: 'kubectl-sa-kubeconfig/namespace',
+  /** On token Secrets: "revocable" or "legacy". */
+  tokenKind: 'kubectl-sa-kubeconfig/token-kind',
 } as const;
+
+/**
+ * Annotation keys. On the ServiceAccount they record the token settings of
+ * `create`, so `rotate` can repeat them; on a revocable token's Secret,
+ * when the token expires (the server keeps no record of that).
+ */
+export const annotationKeys = {
+  tokenKind: 'kubectl-sa-kubeconfig/token-kind',
+  tokenDuration: 'kubectl-sa-kubeconfig/token-duration',
+  tokenAudiences: 'kubectl-sa-kubeconfig/token-audiences',
+  expires: 'kubectl-sa-kubeconfig/expires',
+} as const;
+
+/** How the account's tokens are made: TokenRequest, bound to a Secret, or legacy. */
+export type TokenKind = 'bound' | 'revocable' | 'legacy';
 
 /** The ServiceAccount the objects are for. */
 export interface AccountRef {
@@ -32,6 +49,7 @@ export interface RoleRef {
 export type Kind =
   | 'Namespace'
   | 'ServiceAccount'
+  | 'Secret'
   | 'Role'
   | 'ClusterRole'
   | 'RoleBinding'
@@ -41,8 +59,14 @@ export type Kind =
 export interface Manifest {
   apiVersion: string;
   kind: Kind;
-  metadata: { name: string; namespace?: string; labels: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   rules?: PolicyRule[];
+  type?: string;
   roleRef?: { apiGroup: string; kind: string; name: string };
   subjects?: { kind: string; name: string; namespace: string }[];
 }
@@ -131,6 +155,7 @@ function metadataFor(account: AccountRef, name: string, clusterWide: boolean): M
 
 /** kubectl's wording, "rolebinding.rbac.authorization.k8s.io/NAME", for status lines. */
 export function describeObject(kind: Kind, name: string): string {
-  const group = kind === 'Namespace' || kind === 'ServiceAccount' ? '' : '.rbac.authorization.k8s.io';
+  const core = kind === 'Namespace' || kind === 'ServiceAccount' || kind === 'Secret';
+  const group = core ? '' : '.rbac.authorization.k8s.io';
   return `${kind.toLowerCase()}${group}/${name}`;
 }

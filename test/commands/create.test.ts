@@ -13,7 +13,7 @@ import { type Route, type SeenRequest, fakeApi, on, status } from '../helpers/fa
 
 const token = 'fake-issued-token-0123456789';
 const callerToken = 'fake-caller-token-abcdef';
-const fakeCa = '-----BEGIN CERTIFICATE-----\nZmFrZS1jYQ==\n-----END CERTIFICATE-----\n';
+const fakeCa = readFileSync(new URL('../fixtures/kubeconfig/pki/ca.crt', import.meta.url), 'utf8');
 
 function kubeconfigDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'ksa-create-'));
@@ -136,7 +136,7 @@ describe('create', () => {
     expect(sa?.headers['Content-Type']).toBe('application/apply-patch+yaml');
     expect(sa?.query.get('fieldManager')).toBe('kubectl-sa-kubeconfig');
     expect(sa?.headers.Authorization).toBe(`Bearer ${callerToken}`);
-    const binding = r.requests.find((q) => q.path.includes('rolebindings/'));
+    const binding = r.requests.find((q) => q.method === 'PATCH' && q.path.includes('rolebindings/'));
     expect(binding?.body).toMatchObject({
       kind: 'RoleBinding',
       roleRef: { kind: 'ClusterRole', name: 'edit' },

@@ -76,7 +76,7 @@ function toSeen(ctx: RequestContext): SeenRequest {
   if (typeof raw === 'string' && raw.length > 0) body = JSON.parse(raw);
   return {
     method: ctx.getHttpMethod().toString(),
-    path: url.pathname,
+    path: decodeURIComponent(url.pathname),
     query: url.searchParams,
     headers: ctx.getHeaders(),
     body,
