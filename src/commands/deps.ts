@@ -9,7 +9,12 @@ import { createTransport } from '../k8s/transport.js';
 import { getCredentials } from '../kubeconfig/credentials.js';
 import { loadKubeconfig } from '../kubeconfig/load.js';
 import { resolveConfig } from '../kubeconfig/resolve.js';
-import type { ConnectionFlags, ResolvedConfig } from '../kubeconfig/types.js';
+import type {
+  ConnectionFlags,
+  Credentials,
+  Impersonation,
+  ResolvedConfig,
+} from '../kubeconfig/types.js';
 import type { OutputSink } from '../kubeconfig/write.js';
 import type { Logger } from '../log.js';
 
@@ -45,10 +50,20 @@ export async function connect(config: ResolvedConfig, deps: Deps): Promise<KubeC
     stdinIsTTY: deps.stdinIsTTY,
     log: deps.log,
   });
+  return openClients(config, credentials, deps, config.user.impersonate);
+}
+
+/** Opens API clients for `config`'s cluster with plain `credentials`. */
+export function openClients(
+  config: ResolvedConfig,
+  credentials: Credentials,
+  deps: Deps,
+  impersonate?: Impersonation,
+): KubeClients {
   const transport = createTransport({
     cluster: config.cluster,
     credentials,
-    impersonate: config.user.impersonate,
+    impersonate,
     requestTimeoutMs: config.requestTimeoutMs,
     env: deps.env,
     log: deps.log,

@@ -51,16 +51,22 @@ export async function readObject(
   }
 }
 
+/** What an apply did, and the object as the server returned it. */
+export interface ApplyResult {
+  outcome: Outcome;
+  object: LiveObject;
+}
+
 /**
- * Applies `manifest` and tells what changed: a server-side apply that
- * changes nothing keeps the resourceVersion.
+ * Applies `manifest` and tells what changed, by comparing the fields this
+ * tool sets; that also works for a server dry run, which stores nothing.
  */
 export async function applyObject(
   clients: KubeClients,
   manifest: Manifest,
   before: LiveObject | undefined,
   opts: WriteOptions = {},
-): Promise<Outcome> {
+): Promise<ApplyResult> {
   const key = keyOf(manifest);
   let after: LiveObject;
   try {
@@ -68,9 +74,25 @@ export async function applyObject(
   } catch (err) {
     throw describeApiError(err, { verb: 'apply', ...actionOf(key) }, clients.server);
   }
-  if (!before) return 'created';
-  const same = after.metadata?.resourceVersion === before.metadata?.resourceVersion;
-  return same ? 'unchanged' : 'configured';
+  if (!before) return { outcome: 'created', object: after };
+  const same = fingerprint(after) === fingerprint(before);
+  return { outcome: same ? 'unchanged' : 'configured', object: after };
+}
+
+/** The fields a change of this tool's flags can touch. */
+function fingerprint(o: LiveObject): string {
+  const x = o as LiveObject & { rules?: unknown; roleRef?: unknown; subjects?: unknown };
+  return JSON.stringify([
+    sorted(o.metadata?.labels),
+    sorted(o.metadata?.annotations),
+    x.rules,
+    x.roleRef,
+    x.subjects,
+  ]);
+}
+
+function sorted(map: Record<string, string> | undefined): [string, string][] {
+  return Object.entries(map ?? {}).sort(([a], [b]) => a.localeCompare(b));
 }
 
 /** Deletes an object; false when it was already gone. */

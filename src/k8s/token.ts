@@ -17,6 +17,8 @@ export const maxTokenSeconds = 2 ** 32 - 1;
 export interface TokenSpec {
   durationSeconds?: number;
   audiences: string[];
+  /** The object the token lives and dies with (a Secret, for --revocable). */
+  boundObjectRef?: { kind: string; apiVersion: string; name: string; uid: string };
 }
 
 /** A token and the lifetime the server granted. */
@@ -54,7 +56,11 @@ export async function requestToken(
       body: {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
-        spec: { audiences: spec.audiences, expirationSeconds: spec.durationSeconds },
+        spec: {
+          audiences: spec.audiences,
+          expirationSeconds: spec.durationSeconds,
+          boundObjectRef: spec.boundObjectRef,
+        },
       },
     });
   } catch (err) {

@@ -27,6 +27,17 @@ export function renderKubeconfig(config: object, format: OutputFormat): string {
   return stringify(config, { lineWidth: 0 });
 }
 
+/**
+ * Renders --dry-run manifests: YAML documents a reviewer can commit, or a
+ * v1 List in JSON, as kubectl prints several objects.
+ */
+export function renderManifests(manifests: object[], format: OutputFormat): string {
+  if (format === 'json') {
+    return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }, null, 4)}\n`;
+  }
+  return manifests.map((m) => stringify(m, { lineWidth: 0 })).join('---\n');
+}
+
 /** Writes text to stdout. */
 export function printToStdout(text: string, out: OutputSink = process.stdout): void {
   out.write(text);

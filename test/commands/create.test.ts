@@ -83,10 +83,21 @@ function tokenRoute(seconds = 3600): Route {
   });
 }
 
+const whoami = on('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+  status: 201,
+  body: { status: { userInfo: { username: 'system:serviceaccount:team:jenkins' } } },
+});
+const rulesReview = on('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+  status: 201,
+  body: { status: { resourceRules: [{ verbs: ['get', 'list'], resources: ['pods'] }] } },
+});
+
 /** A cluster where nothing exists yet and every write succeeds. */
 function emptyCluster(extra: Route[] = [], tokenSeconds = 3600): Route[] {
   return [
     ...extra,
+    whoami,
+    rulesReview,
     on('GET', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles', list()),
     on('GET', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', list()),
     on('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles', list()),
@@ -207,7 +218,7 @@ describe('create', () => {
     );
     const r = await run(flags(kubeconfigDir(), { clusterRoles: ['edit'] }), emptyCluster([refuse]));
     expect(r.failure).toBeInstanceOf(PartialFailureError);
-    expect((r.failure as PartialFailureError).state).toEqual(['serviceaccount/jenkins created']);
+    expect((r.failure as PartialFailureError).state).toContain('serviceaccount/jenkins created');
     expect((r.failure as Error).message).toContain('(to bind a role you must hold all its permissions');
   });
 
@@ -250,6 +261,114 @@ describe('create', () => {
   });
 });
 
+describe('create --verify', () => {
+  it('reports the identity and a can-i summary from the written file', async () => {
+    const dir = kubeconfigDir();
+    const r = await run(flags(dir, { outputFile: path.join(dir, 'v.kubeconfig') }), emptyCluster());
+    expect(r.failure).toBeUndefined();
+    expect(r.stderr).toContain(
+      'verified: the kubeconfig authenticates as system:serviceaccount:team:jenkins (SelfSubjectReview)',
+    );
+    expect(r.stderr).toContain('    get,list pods\n');
+    const review = r.requests.find((q) => q.path.endsWith('/selfsubjectreviews'));
+    expect(review?.headers.Authorization).toBe(`Bearer ${token}`);
+  });
+
+  it('fails clearly when the server refuses the new token', async () => {
+    const refuse = on('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', status(401, 'Unauthorized', 'Unauthorized'));
+    const r = await run(flags(kubeconfigDir(), { verify: true }), emptyCluster([refuse]));
+    expect((r.failure as Error).message).toContain(
+      'the new kubeconfig does not work: failed to create selfsubjectreviews: the server rejected the credentials (401 Unauthorized)',
+    );
+  });
+
+  it('falls back to TokenReview where SelfSubjectReview does not exist', async () => {
+    const tokenReview = on('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      status: 201,
+      body: { status: { authenticated: true, user: { username: 'system:serviceaccount:team:jenkins' } } },
+    });
+    const absent = on('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', status(404, 'NotFound', 'no'));
+    const r = await run(flags(kubeconfigDir(), { verify: true }), emptyCluster([absent, tokenReview]));
+    expect(r.failure).toBeUndefined();
+    expect(r.stderr).toContain('(TokenReview)');
+    const review = r.requests.find((q) => q.path.endsWith('/tokenreviews'));
+    expect(review?.headers.Authorization).toBe(`Bearer ${callerToken}`);
+    expect(review?.body).toMatchObject({ spec: { token } });
+  });
+});
+
+describe('create --dry-run', () => {
+  it('client: prints the manifests and writes nothing', async () => {
+    const f = flags(kubeconfigDir(), { dryRun: 'client', clusterRoles: ['edit'], revocable: true });
+    const r = await run(f, emptyCluster());
+    expect(r.failure).toBeUndefined();
+    expect(writes(r.requests)).toEqual([]);
+    const docs = r.stdout.split('---\n').map((d) => parse(d));
+    expect(docs.map((d) => d.kind)).toEqual(['ServiceAccount', 'RoleBinding', 'Secret']);
+    expect(r.stderr).toContain('serviceaccount/jenkins created (dry run)');
+    expect(r.stderr).toContain('no token was requested (dry run)');
+  });
+
+  it('server: sends every write with dryRun=All and requests no token', async () => {
+    const r = await run(flags(kubeconfigDir(), { dryRun: 'server', clusterRoles: ['edit'] }), emptyCluster());
+    expect(r.failure).toBeUndefined();
+    const sent = r.requests.filter((q) => q.method !== 'GET');
+    expect(sent.map((q) => q.query.get('dryRun'))).toEqual(['All', 'All']);
+    expect(sent.some((q) => q.path.endsWith('/token'))).toBe(false);
+    expect(r.stderr).toContain('serviceaccount/jenkins created (server dry run)');
+  });
+
+  it('rejects an unknown mode', () => {
+    expect(() => validateCreate(flags('/x', { dryRun: 'maybe' }))).toThrow(
+      '--dry-run must be none, client or server, not "maybe"',
+    );
+  });
+});
+
+describe('create token kinds', () => {
+  it('--revocable binds the token to a Secret made for it', async () => {
+    const secret = (req: SeenRequest) =>
+      req.method === 'PATCH' && req.path.includes('/secrets/')
+        ? { status: 200, body: { ...(req.body as object), metadata: { ...(req.body as { metadata: object }).metadata, uid: 'uid-1' } } }
+        : undefined;
+    const r = await run(flags(kubeconfigDir(), { revocable: true }), emptyCluster([secret]));
+    expect(r.failure).toBeUndefined();
+    const tokenReq = r.requests.find((q) => q.path.endsWith('/token'));
+    expect(tokenReq?.body).toMatchObject({
+      spec: { boundObjectRef: { kind: 'Secret', apiVersion: 'v1', uid: 'uid-1' } },
+    });
+    const name = (tokenReq?.body as { spec: { boundObjectRef: { name: string } } }).spec.boundObjectRef.name;
+    expect(name).toMatch(/^sa-kubeconfig-jenkins-[0-9a-f]{6}$/);
+    expect(r.stderr).toContain(`(revoke it early: kubectl delete secret -n team ${name})`);
+  });
+
+  it('--legacy-token waits for the token controller and warns', async () => {
+    let reads = 0;
+    const filled = (req: SeenRequest) => {
+      if (req.method !== 'GET' || !req.path.includes('/secrets/')) return undefined;
+      reads += 1;
+      const data = reads > 1 ? { token: Buffer.from(token).toString('base64') } : undefined;
+      return { status: 200, body: { metadata: { name: 'x' }, data } };
+    };
+    const r = await run(flags(kubeconfigDir(), { legacyToken: true }), emptyCluster([filled]));
+    expect(r.failure).toBeUndefined();
+    expect(parse(r.stdout).users[0].user.token).toBe(token);
+    expect(r.requests.some((q) => q.path.endsWith('/token'))).toBe(false);
+    expect(r.stderr).toContain('Warning: the legacy token of serviceaccount "team/jenkins" never expires');
+  });
+
+  const clashes: [Partial<CreateFlags>, string][] = [
+    [{ legacyToken: true, duration: '1h' }, '--legacy-token cannot be combined with --duration'],
+    [{ legacyToken: true, revocable: true }, '--legacy-token cannot be combined with --revocable'],
+    [{ legacyToken: true, audiences: ['x'] }, '--legacy-token cannot be combined with --audience'],
+  ];
+  for (const [extra, message] of clashes) {
+    it(`rejects ${message.split(' with ')[1]} with --legacy-token`, () => {
+      expect(() => validateCreate(flags('/x', extra))).toThrow(message);
+    });
+  }
+});
+
 describe('validateCreate', () => {
   const dir = '/nonexistent';
   const cases: [string, Partial<CreateFlags>, string][] = [
@@ -282,7 +401,7 @@ describe('validateCreate', () => {
       duration: '1h30m',
       audiences: ['vault', 'vault'],
     });
-    expect(o.token).toEqual({ durationSeconds: 5400, audiences: ['vault'] });
+    expect(o.credential.token).toEqual({ durationSeconds: 5400, audiences: ['vault'] });
     expect(o.grants.rules.verbs).toEqual(['get', 'list']);
   });
 });

@@ -1,0 +1,133 @@
+/**
+ * --verify: use the new kubeconfig itself, as automation will, to show who
+ * it authenticates as and a short summary of what it may do.
+ */
+import { UserError, messageOf } from '../errors.js';
+import type { KubeClients } from '../k8s/client.js';
+import { describeApiError, isNotFound } from '../k8s/errors.js';
+import type { AccountRef } from '../k8s/objects.js';
+import { type Deps, loadContext, openClients } from './deps.js';
+import type { ResolvedConfig } from '../kubeconfig/types.js';
+
+/** Who the new kubeconfig is, and how that was found out. */
+export interface Identity {
+  username: string;
+  groups: string[];
+  /** "SelfSubjectReview", "TokenReview" or "SelfSubjectAccessReview". */
+  method: string;
+}
+
+interface UserInfo {
+  username?: string;
+  groups?: string[];
+}
+
+/** How many rules the summary names before "and N more". */
+const summaryRules = 4;
+
+/**
+ * Checks the kubeconfig: the written file when there is one (so its every
+ * field is exercised), else the same cluster entry with the new token.
+ * `caller` is the caller's own connection, for the TokenReview fallback.
+ */
+export async function verifyCredential(
+  source: { file?: string; config: ResolvedConfig; token: string },
+  account: AccountRef,
+  caller: KubeClients,
+  deps: Deps,
+): Promise<Identity> {
+  const config = source.file
+    ? await loadContext({ kubeconfig: source.file }, { ...deps, env: {} })
+    : source.config;
+  const clients = openClients(config, { token: source.token }, deps);
+  try {
+    const identity = await whoAmI(clients, caller, source.token);
+    checkIdentity(identity, account);
+    deps.log.status(`verified: the kubeconfig authenticates as ${identity.username} (${identity.method})`);
+    await summarizeAccess(clients, account, deps);
+    return identity;
+  } catch (err) {
+    throw verificationFailed(err);
+  } finally {
+    clients.close();
+  }
+}
+
+/** SelfSubjectReview from 1.28 (beta 1.27); TokenReview or an access review before. */
+async function whoAmI(clients: KubeClients, caller: KubeClients, token: string): Promise<Identity> {
+  try {
+    const review = await clients.authn.createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    return identityOf(review.status?.userInfo, 'SelfSubjectReview');
+  } catch (err) {
+    if (!isNotFound(err)) throw describeApiError(err, reviewAction('selfsubjectreview'), clients.server);
+  }
+  try {
+    const review = await caller.authn.createTokenReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+    });
+    if (!review.status?.authenticated) {
+      throw new UserError(`the server does not accept the token: ${review.status?.error ?? 'not authenticated'}`);
+    }
+    return identityOf(review.status.user, 'TokenReview');
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+  }
+  // The caller may not create TokenReviews; any authenticated user may ask
+  // an access review, which at least proves the token is accepted.
+  await clients.authz
+    .createSelfSubjectAccessReview({
+      body: { spec: { resourceAttributes: { verb: 'get', resource: 'serviceaccounts' } } },
+    })
+    .catch((err: unknown) => {
+      throw describeApiError(err, reviewAction('selfsubjectaccessreview'), clients.server);
+    });
+  return { username: '(accepted; this server cannot tell who)', groups: [], method: 'SelfSubjectAccessReview' };
+}
+
+function reviewAction(kind: string): { verb: string; kind: string } {
+  return { verb: 'create', kind };
+}
+
+function identityOf(info: UserInfo | undefined, method: string): Identity {
+  return { username: info?.username ?? '', groups: info?.groups ?? [], method };
+}
+
+function checkIdentity(identity: Identity, account: AccountRef): void {
+  if (identity.method === 'SelfSubjectAccessReview') return;
+  const expected = `system:serviceaccount:${account.namespace}:${account.name}`;
+  if (identity.username !== expected) {
+    throw new UserError(`the kubeconfig authenticates as "${identity.username}", not "${expected}"`);
+  }
+}
+
+/** A short can-i summary from SelfSubjectRulesReview in the account's namespace. */
+async function summarizeAccess(clients: KubeClients, account: AccountRef, deps: Deps): Promise<void> {
+  const rulesReview = await clients.authz
+    .createSelfSubjectRulesReview({ body: { spec: { namespace: account.namespace } } })
+    .catch((err: unknown) => {
+      throw describeApiError(err, reviewAction('selfsubjectrulesreview'), clients.server);
+    });
+  const rules = (rulesReview.status?.resourceRules ?? []).filter(
+    (r) => !(r.resources ?? []).some((res) => res.startsWith('selfsubject')),
+  );
+  if (rules.length === 0) {
+    deps.log.status(`  can do nothing in namespace "${account.namespace}" beyond what every account may`);
+    return;
+  }
+  deps.log.status(`  can, in namespace "${account.namespace}" (kubectl auth can-i --list for all):`);
+  for (const r of rules.slice(0, summaryRules)) {
+    const names = r.resourceNames?.length ? ` named ${r.resourceNames.join(',')}` : '';
+    deps.log.status(`    ${r.verbs.join(',')} ${(r.resources ?? []).join(',')}${names}`);
+  }
+  if (rules.length > summaryRules) deps.log.status(`    and ${rules.length - summaryRules} more rules`);
+}
+
+function verificationFailed(err: unknown): UserError {
+  return new UserError(
+    `the new kubeconfig does not work: ${messageOf(err)}` +
+      ' (with --audience the token may be meant for another service: pass --verify=false)',
+    { cause: err },
+  );
+}
