@@ -101,4 +101,6 @@ export interface Credentials {
   clientKeyPem?: string;
   username?: string;
   password?: string;
+  /** From an exec plugin's expirationTimestamp: run the plugin again after this. */
+  expiresAt?: Date;
 }
