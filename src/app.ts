@@ -2,8 +2,11 @@
  * Runs one command line: parse, run, and turn failures into one message and
  * an exit code. main.ts owns the process around it.
  */
-import { parseCommandLine, programName } from './cli.js';
+import { type Invocation, parseCommandLine, programName } from './cli.js';
 import { runCreate, validateCreate } from './commands/create.js';
+import { runDelete, validateDelete } from './commands/delete.js';
+import { runList, validateList } from './commands/list.js';
+import { runRotate, validateRotate } from './commands/rotate.js';
 import type { Deps } from './commands/deps.js';
 import { PartialFailureError, UsageError, UserError, messageOf } from './errors.js';
 import { printToStdout } from './kubeconfig/write.js';
@@ -28,11 +31,24 @@ export async function runCommandLine(argv: string[], env: NodeJS.ProcessEnv): Pr
       stdinIsTTY: process.stdin.isTTY === true,
       now: () => new Date(),
     };
-    await runCreate(validateCreate(invocation.flags), deps);
+    await dispatch(invocation, deps);
     return 0;
   } catch (err) {
     report(err, log);
     return 1;
+  }
+}
+
+async function dispatch(invocation: Exclude<Invocation, { command: 'print' }>, deps: Deps): Promise<void> {
+  switch (invocation.command) {
+    case 'create':
+      return runCreate(validateCreate(invocation.flags), deps);
+    case 'rotate':
+      return runRotate(validateRotate(invocation.flags), deps);
+    case 'delete':
+      return runDelete(validateDelete(invocation.flags), deps);
+    case 'list':
+      return runList(validateList(invocation.flags), deps);
   }
 }
 

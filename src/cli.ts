@@ -10,6 +10,10 @@
 import yargs, { type Argv, type Options } from 'yargs';
 
 import type { CreateFlags } from './commands/create.js';
+import type { DeleteOptions } from './commands/delete.js';
+import type { ListOptions } from './commands/list.js';
+import type { RotateFlags } from './commands/rotate.js';
+import { parseDryRun } from './commands/writer.js';
 import { UsageError } from './errors.js';
 import type { ConnectionFlags } from './kubeconfig/types.js';
 import pkg from '../package.json' with { type: 'json' };
@@ -17,6 +21,9 @@ import pkg from '../package.json' with { type: 'json' };
 /** What the command line asks for. */
 export type Invocation =
   | { command: 'create'; flags: CreateFlags; verbosity: number }
+  | { command: 'rotate'; flags: RotateFlags; verbosity: number }
+  | { command: 'delete'; flags: DeleteOptions; verbosity: number }
+  | { command: 'list'; flags: ListOptions; verbosity: number }
   | { command: 'print'; text: string };
 
 /** The program name shown in help, as kubectl runs it. */
@@ -36,19 +43,58 @@ The token lives as long as --duration, or the server's default (often 1h);
 servers may cap it, and the tool warns when they do. Anyone holding the file
 holds the account's access until the token expires: store it as a secret.`.trim();
 
-const examples: [string, string][] = [
-  ['$0 jenkins', 'Print a kubeconfig for ServiceAccount "jenkins" of the current namespace'],
+/** Examples in kubectl's shape: an intent line, then the command, simplest first. */
+const createExamples = examples([
+  ['Print a kubeconfig for ServiceAccount "jenkins" of the current namespace', 'jenkins'],
   [
-    '$0 jenkins -n automation --create-namespace --clusterrole edit --duration 24h --output-file jenkins.kubeconfig',
-    'Let "jenkins" edit namespace "automation" for 24h, and write the kubeconfig to a 0600 file',
+    'Let "jenkins" edit namespace "automation" for 24h; write the kubeconfig to a 0600 file',
+    'jenkins -n automation --create-namespace --clusterrole edit --duration 24h \\\n' +
+      '      --output-file jenkins.kubeconfig',
   ],
-  [
-    '$0 deployer --verb get,list,patch --resource deployments.apps,pods/log',
-    'Create a Role with those rules and bind it',
-  ],
-  ['$0 reader --clusterrole view --cluster-wide', 'Grant read access to every namespace'],
-  ['$0 ci --context prod --audience vault -o json', 'Use another context and print JSON'],
-];
+  ['Create a Role with these rules and bind it', 'deployer --verb get,list,patch --resource deployments.apps,pods/log'],
+  ['Grant read access to every namespace', 'reader --clusterrole view --cluster-wide'],
+  ['Review the manifests it would apply, without writing anything', 'ci --clusterrole view --dry-run=client'],
+  ['Let the API server check the plan (RBAC included), without writing', 'ci --clusterrole view --dry-run=server'],
+  ['Issue a token that deleting its Secret revokes', 'ci --revocable --output-file ci.kubeconfig'],
+  ['Issue a token that never expires (legacy Secret)', 'ci --legacy-token --output-file ci.kubeconfig'],
+  ['Use another context and print JSON', 'ci --context prod -o json'],
+]);
+
+const rotateLong = `
+Issue a fresh token for an account this tool created, with the token settings
+that create recorded on it (flags override them), and rewrite the kubeconfig.
+With revocable or legacy tokens, the old tokens' Secrets are deleted once the
+new kubeconfig is verified, so exactly one token stays valid.`.trim();
+
+const rotateExamples = examples([
+  ['Replace the token in ci.kubeconfig before it expires', 'rotate ci --output-file ci.kubeconfig'],
+  ['Switch to revocable tokens and revoke the old ones', 'rotate ci --revocable --output-file ci.kubeconfig'],
+]);
+
+const deleteLong = `
+Delete the bindings, roles, token Secrets and ServiceAccount that this tool
+created for an account, found by their labels. An account it only reused, and
+a namespace it created, are kept.`.trim();
+
+const deleteExamples = examples([
+  ['Delete what was created for "ci" in the current namespace', 'delete ci'],
+  ['Show what would be deleted', 'delete ci -n automation --dry-run=client'],
+]);
+
+const listLong = `
+List the accounts this tool manages, with their grants, token kind and the
+expiry of the newest token where the cluster records it (revocable tokens).`.trim();
+
+const listExamples = examples([
+  ['List the accounts of the current namespace', 'list'],
+  ['List every namespace, with Secrets and creation times', 'list -A -o wide'],
+  ['Print them as YAML', 'list -A -o yaml'],
+]);
+
+function examples(pairs: [string, string][]): string {
+  const lines = pairs.map(([intent, args]) => `  # ${intent}\n  ${programName} ${args}`);
+  return `Examples:\n${lines.join('\n\n')}`;
+}
 
 const connectionOptions: Record<string, Options> = {
   kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file to use (no merging).' },
@@ -128,6 +174,25 @@ const tokenOptions: Record<string, Options> = {
     describe: "Token lifetime (30m, 24h, 3600h); at least 10m. Default: the server's.",
   },
   audience: { type: 'string', array: true, describe: 'Audience of the token; repeatable.' },
+  revocable: {
+    type: 'boolean',
+    describe: 'Bind the token to a Secret made for it: deleting the Secret revokes the token.',
+  },
+  'legacy-token': {
+    type: 'boolean',
+    describe: 'Use a kubernetes.io/service-account-token Secret: never expires. Not with --duration.',
+  },
+  verify: {
+    type: 'boolean',
+    describe: 'Check the new kubeconfig against the server. Default: on with --output-file.',
+  },
+};
+
+const dryRunOption: Record<string, Options> = {
+  'dry-run': {
+    type: 'string',
+    describe: 'client: print the manifests and write nothing; server: let the API check them.',
+  },
 };
 
 const outputOptions: Record<string, Options> = {
@@ -148,7 +213,7 @@ export function parseCommandLine(argv: string[]): Invocation {
   const parser = buildParser((r) => (result = r));
   let failure: string | undefined;
   let printed = '';
-  parser.parse(normalizeShortFlags(argv), {}, (err, _args, output) => {
+  parser.parse(normalizeArgs(argv), {}, (err, _args, output) => {
     if (err) failure = err.message;
     printed = output;
   });
@@ -166,11 +231,28 @@ function buildParser(done: (r: Invocation) => void): Argv {
     .command(
       ['create <name>', '$0 <name>'],
       'Create a ServiceAccount with access and print its kubeconfig',
-      (y) => describeCreate(y),
+      (y) => describeCreate(y).epilogue(`${createLong}\n\n${createExamples}`),
       (args) => done(toCreate(args)),
     )
-    .example(examples)
-    .epilogue(createLong)
+    .command(
+      'rotate <name>',
+      'Issue a fresh token for a managed account and rewrite its kubeconfig',
+      (y) => describeRotate(y).epilogue(`${rotateLong}\n\n${rotateExamples}`),
+      (args) => done(toRotate(args)),
+    )
+    .command(
+      'delete <name>',
+      'Delete what this tool created for an account',
+      (y) => y.options(withLastValue(dryRunOption)).epilogue(`${deleteLong}\n\n${deleteExamples}`),
+      (args) => done(toDelete(args)),
+    )
+    .command(
+      'list',
+      'List the accounts this tool manages',
+      (y) => describeList(y).epilogue(`${listLong}\n\n${listExamples}`),
+      (args) => done(toList(args)),
+    )
+    .epilogue(`${createLong}\n\n${createExamples}`)
     .version(pkg.version)
     .help()
     .alias('help', 'h')
@@ -180,12 +262,31 @@ function buildParser(done: (r: Invocation) => void): Argv {
 }
 
 function describeCreate(y: Argv): Argv {
+  const output = { ...outputOptions, ...dryRunOption };
   return y
     .positional('name', { type: 'string', describe: 'Name of the ServiceAccount' })
-    .options(withLastValue({ ...accessOptions, ...tokenOptions, ...outputOptions }))
+    .options(withLastValue({ ...accessOptions, ...tokenOptions, ...output }))
     .group(Object.keys(accessOptions), 'Access:')
     .group(Object.keys(tokenOptions), 'Token:')
-    .group(Object.keys(outputOptions), 'Output:');
+    .group(Object.keys(output), 'Output:');
+}
+
+function describeRotate(y: Argv): Argv {
+  const { force: _force, ...output } = outputOptions;
+  return y
+    .positional('name', { type: 'string', describe: 'Name of the ServiceAccount' })
+    .options(withLastValue({ ...tokenOptions, ...output }))
+    .group(Object.keys(tokenOptions), 'Token (default: as create recorded):')
+    .group(Object.keys(output), 'Output:');
+}
+
+function describeList(y: Argv): Argv {
+  return y.options(
+    withLastValue({
+      'all-namespaces': { alias: 'A', type: 'boolean', default: false, describe: 'List every namespace.' },
+      output: { alias: 'o', type: 'string', default: 'table', describe: 'table, wide, json or yaml.' },
+    }),
+  );
 }
 
 type Args = Record<string, unknown>;
@@ -203,6 +304,10 @@ function toCreate(a: Args): Invocation {
     createNamespace: a['create-namespace'] === true,
     duration: str(a.duration),
     audiences: list(a.audience),
+    revocable: bool(a.revocable),
+    legacyToken: bool(a['legacy-token']),
+    verify: bool(a.verify),
+    dryRun: str(a['dry-run']),
     output: str(a.output) ?? 'yaml',
     outputFile: str(a['output-file']),
     force: a.force === true,
@@ -211,6 +316,40 @@ function toCreate(a: Args): Invocation {
     contextName: str(a['context-name']),
   };
   return { command: 'create', flags, verbosity: verbosityOf(a) };
+}
+
+function toRotate(a: Args): Invocation {
+  const flags: RotateFlags = {
+    name: str(a.name) ?? '',
+    connection: toConnection(a),
+    duration: str(a.duration),
+    audiences: list(a.audience),
+    revocable: bool(a.revocable),
+    legacyToken: bool(a['legacy-token']),
+    verify: bool(a.verify),
+    output: str(a.output) ?? 'yaml',
+    outputFile: str(a['output-file']),
+    clusterName: str(a['cluster-name']),
+    userName: str(a['user-name']),
+    contextName: str(a['context-name']),
+  };
+  return { command: 'rotate', flags, verbosity: verbosityOf(a) };
+}
+
+function toDelete(a: Args): Invocation {
+  const dryRun = parseDryRun(str(a['dry-run']));
+  if (!dryRun) throw new UsageError(`--dry-run must be none, client or server, not "${String(a['dry-run'])}"`);
+  const flags: DeleteOptions = { name: str(a.name) ?? '', connection: toConnection(a), dryRun };
+  return { command: 'delete', flags, verbosity: verbosityOf(a) };
+}
+
+function toList(a: Args): Invocation {
+  const flags: ListOptions = {
+    connection: toConnection(a),
+    allNamespaces: a['all-namespaces'] === true,
+    output: str(a.output) ?? 'table',
+  };
+  return { command: 'list', flags, verbosity: verbosityOf(a) };
 }
 
 function toConnection(a: Args): ConnectionFlags {
@@ -258,12 +397,17 @@ function lastValue(value: unknown): unknown {
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
-/** pflag takes "-nfoo" as "-n foo"; yargs would read it as -n -f -o -o. */
-function normalizeShortFlags(argv: string[]): string[] {
+/**
+ * Brings pflag forms yargs reads otherwise: "-nfoo" is "-n foo" (yargs:
+ * -n -f -o -o), and a bare --dry-run means client without taking the next
+ * word as its value (pflag's NoOptDefVal).
+ */
+function normalizeArgs(argv: string[]): string[] {
   const out: string[] = [];
   for (const arg of argv) {
     const match = /^-([nso])(=?)(.+)$/.exec(arg);
     if (match) out.push(`-${match[1]}`, match[3]);
+    else if (arg === '--dry-run') out.push('--dry-run=client');
     else out.push(arg);
   }
   return out;

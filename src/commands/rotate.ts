@@ -1,0 +1,174 @@
+/**
+ * `kubectl sa-kubeconfig rotate NAME`: a fresh token for an account this
+ * tool manages, written where the old kubeconfig was; old revocable or
+ * legacy tokens are revoked only once the new kubeconfig is verified.
+ */
+import { UsageError, UserError } from '../errors.js';
+import { type LiveObject, type ObjectKey, listObjects, readObject } from '../k8s/apply.js';
+import {
+  type AccountRef,
+  type TokenKind,
+  accountSelector,
+  annotationKeys,
+  describeObject,
+  labelKeys,
+  manager,
+} from '../k8s/objects.js';
+import type { ConnectionFlags } from '../kubeconfig/types.js';
+import { validateName } from '../names.js';
+import { validateCredential } from './create.js';
+import {
+  type CredentialSpec,
+  type OutputSpec,
+  deliver,
+  issueCredential,
+  renderCredential,
+  reportExpiry,
+} from './credential.js';
+import { type Deps, connect, loadContext } from './deps.js';
+import { verifyCredential } from './verify.js';
+import { Writer } from './writer.js';
+
+/** The rotate command's flags as parsed. */
+export interface RotateFlags {
+  name: string;
+  connection: ConnectionFlags;
+  /** Unset: the lifetime recorded by create. */
+  duration?: string;
+  audiences: string[];
+  revocable?: boolean;
+  legacyToken?: boolean;
+  verify?: boolean;
+  output: string;
+  outputFile?: string;
+  clusterName?: string;
+  userName?: string;
+  contextName?: string;
+}
+
+/** Rotate once its flags passed validation. */
+export interface RotateOptions {
+  name: string;
+  connection: ConnectionFlags;
+  /** Token flags given on the command line; the rest comes from the account. */
+  override: Partial<CredentialSpec> & { audiencesGiven: boolean };
+  flags: RotateFlags;
+  verify: boolean;
+  output: OutputSpec;
+}
+
+/** Checks the flags without touching the network or the disk. */
+export function validateRotate(flags: RotateFlags): RotateOptions {
+  validateName(flags.name, 'NAME');
+  if (flags.output !== 'yaml' && flags.output !== 'json') {
+    throw new UsageError(`--output must be yaml or json, not "${flags.output}"`);
+  }
+  const parsed = validateCredential(flags);
+  const kindGiven = flags.revocable === true || flags.legacyToken === true;
+  return {
+    name: flags.name,
+    connection: flags.connection,
+    override: {
+      kind: kindGiven ? parsed.kind : undefined,
+      token: parsed.token,
+      audiencesGiven: flags.audiences.length > 0,
+    },
+    flags,
+    verify: flags.verify ?? true,
+    output: {
+      format: flags.output,
+      file: flags.outputFile,
+      replace: true,
+      names: { cluster: flags.clusterName, user: flags.userName, context: flags.contextName },
+    },
+  };
+}
+
+/** Issues, writes and verifies the new token, then revokes the old ones. */
+export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> {
+  const config = await loadContext(opts.connection, deps);
+  const account = { name: opts.name, namespace: config.namespace };
+  const clients = await connect(config, deps);
+  const writer = new Writer(clients, deps.log, 'none');
+  try {
+    const sa = await readObject(clients, { kind: 'ServiceAccount', ...account });
+    const spec = settingsOf(checkManaged(sa, account), opts);
+    const old = await tokenSecrets(clients, account);
+
+    const credential = await issueCredential(clients, writer, account, spec, deps);
+    const text = renderCredential(config, account, credential, opts.output);
+    await deliver(config, text, opts.output, deps);
+    reportExpiry(account, spec, credential, deps);
+    if (!opts.verify) {
+      keepOld(old, spec.kind, deps);
+      return;
+    }
+    await verifyCredential({ file: opts.output.file, config, token: credential.token }, account, clients, deps);
+    await Promise.all(old.map((key) => writer.delete(key, '(its token is revoked)')));
+    if (spec.kind === 'bound') warnUnrevocable(account, deps);
+  } finally {
+    clients.close();
+  }
+}
+
+function checkManaged(sa: LiveObject | undefined, account: AccountRef): LiveObject {
+  const ref = `"${account.namespace}/${account.name}"`;
+  if (!sa) {
+    throw new UserError(
+      `serviceaccount ${ref} does not exist (create it with \`kubectl sa-kubeconfig ${account.name}\`)`,
+    );
+  }
+  if (sa.metadata?.labels?.[labelKeys.managedBy] !== manager) {
+    throw new UserError(
+      `serviceaccount ${ref} was not created by ${manager}, so it has no recorded token` +
+        ' settings (use `kubectl sa-kubeconfig create` to issue a token for it)',
+    );
+  }
+  return sa;
+}
+
+/** Flags win; otherwise the settings create recorded on the account. */
+function settingsOf(sa: LiveObject, opts: RotateOptions): CredentialSpec {
+  const notes = sa.metadata?.annotations ?? {};
+  const recordedKind = notes[annotationKeys.tokenKind] as TokenKind | undefined;
+  const kind = opts.override.kind ?? recordedKind ?? 'bound';
+  const given = opts.override.token;
+  const recorded = validateCredential({
+    duration: kind === 'legacy' ? undefined : notes[annotationKeys.tokenDuration],
+    audiences: kind === 'legacy' ? [] : splitList(notes[annotationKeys.tokenAudiences]),
+  }).token;
+  return {
+    kind,
+    token: {
+      durationSeconds: given?.durationSeconds ?? recorded.durationSeconds,
+      audiences: opts.override.audiencesGiven ? (given?.audiences ?? []) : recorded.audiences,
+    },
+  };
+}
+
+async function tokenSecrets(clients: Parameters<typeof listObjects>[0], account: AccountRef): Promise<ObjectKey[]> {
+  const items = await listObjects(clients, 'Secret', accountSelector(account), account.namespace);
+  return items
+    .filter((s) => s.metadata?.labels?.[labelKeys.tokenKind] !== undefined)
+    .map((s) => ({ kind: 'Secret' as const, name: s.metadata?.name ?? '', namespace: account.namespace }));
+}
+
+function keepOld(old: ObjectKey[], kind: TokenKind, deps: Deps): void {
+  if (old.length === 0) return;
+  const names = old.map((k) => describeObject(k.kind, k.name)).join(', ');
+  deps.log.warn(
+    `--verify=false: the old tokens stay valid (${names}); delete those Secrets once the new` +
+      ` kubeconfig works${kind === 'bound' ? '' : ', or rotate again with verification'}`,
+  );
+}
+
+function warnUnrevocable(account: AccountRef, deps: Deps): void {
+  deps.log.warn(
+    `tokens issued earlier for "${account.namespace}/${account.name}" stay valid until they` +
+      ' expire (issue --revocable tokens to be able to revoke them)',
+  );
+}
+
+function splitList(text: string | undefined): string[] {
+  return text ? text.split(',').filter(Boolean) : [];
+}
