@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 
 import { UsageError, messageOf } from '../errors.js';
 import { type LiveObject, listObjects } from '../k8s/apply.js';
+import type { KubeClients } from '../k8s/client.js';
 import {
   type TokenKind,
   annotationKeys,
@@ -113,7 +114,9 @@ export async function runList(opts: ListOptions, deps: Deps): Promise<void> {
     return;
   }
   if (items.length === 0) {
-    deps.log.status(namespace ? `No resources found in ${namespace} namespace.` : 'No resources found');
+    // kubectl's words; with -A it names no namespace.
+    const where = namespace ? ` in ${namespace} namespace.` : '';
+    deps.log.status(`No resources found${where}`);
     return;
   }
   deps.out.write(renderTable(items, opts, deps.now()));
@@ -124,27 +127,24 @@ export async function runList(opts: ListOptions, deps: Deps): Promise<void> {
  * refused ClusterRoleBindings only hides cluster-wide grants, so it is a
  * warning: a namespace admin can still list the accounts of the namespace.
  */
-async function findObjects(
-  clients: Parameters<typeof listObjects>[0],
-  namespace: string,
-  deps: Deps,
-): Promise<Found> {
+async function findObjects(clients: KubeClients, namespace: string, deps: Deps): Promise<Found> {
   const selector = managedSelector(namespace);
-  // Settled at once, and looked at only once the namespaced lists worked.
-  const [clusterScoped] = await Promise.allSettled([
-    listObjects<BindingObject>(clients, 'ClusterRoleBinding', selector, ''),
-  ]).then((r) => r);
+  // Settled at once, and looked at only once the namespaced lists worked:
+  // a server that is down is reported as an error, not as this warning.
+  const clusterScoped = listObjects<BindingObject>(clients, 'ClusterRoleBinding', selector, '')
+    .then((items) => ({ items, error: undefined }), (error: unknown) => ({ items: [], error }));
   const [accounts, roleBindings, secrets] = await Promise.all([
     listObjects(clients, 'ServiceAccount', selector, namespace),
     listObjects<BindingObject>(clients, 'RoleBinding', selector, namespace),
     listObjects(clients, 'Secret', selector, namespace),
   ]);
-  let clusterBindings: BindingObject[] = [];
-  if (clusterScoped.status === 'fulfilled') clusterBindings = clusterScoped.value;
-  else deps.log.warn(`cluster-wide grants are not shown: ${messageOf(clusterScoped.reason)}`);
+  const cluster = await clusterScoped;
+  if (cluster.error) {
+    deps.log.warn(`cluster-wide grants are not shown: ${messageOf(cluster.error)}`);
+  }
   const bindings = [
     ...roleBindings.map((object) => ({ object, clusterWide: false })),
-    ...clusterBindings.map((object) => ({ object, clusterWide: true })),
+    ...cluster.items.map((object) => ({ object, clusterWide: true })),
   ];
   return { accounts, bindings, secrets };
 }
@@ -177,10 +177,10 @@ function collectAccounts(found: Found): AccountItem[] {
   }
   for (const { object, clusterWide } of found.bindings) {
     const owner = ownerOf(object);
-    const grant = grantOf(object, clusterWide);
-    if (!owner || !grant) continue;
+    if (!owner) continue;
     const draft = draftOf(owner.namespace, owner.name);
-    draft.grants.push(grant);
+    const grant = grantOf(object, clusterWide);
+    if (grant) draft.grants.push(grant);
     draft.others.push(object);
   }
   for (const secret of found.secrets) {
@@ -206,14 +206,12 @@ function grantOf(object: BindingObject, clusterWide: boolean): Grant | undefined
 }
 
 function finishAccount(draft: Draft): AccountItem {
-  const tokenSecrets = draft.secrets
-    .filter((s) => tokenKindOf(s) !== undefined)
-    .sort((a, b) => timeOf(b) - timeOf(a));
+  const tokenSecrets = draft.secrets.filter((s) => tokenKindOf(s) !== undefined).sort(newestFirst);
   const newest = tokenSecrets[0];
   const tokenKind = newest ? (tokenKindOf(newest) as TokenKind) : annotatedKind(draft.account);
   const created = draft.account
     ? timeOf(draft.account)
-    : Math.min(...[...draft.others, ...draft.secrets].map(timeOf));
+    : Math.min(...[...draft.others, ...draft.secrets].map(timeOf).filter(Number.isFinite));
   return {
     namespace: draft.namespace,
     name: draft.name,
@@ -224,6 +222,12 @@ function finishAccount(draft: Draft): AccountItem {
     secrets: draft.secrets.map((s) => s.metadata?.name ?? '').sort(compare),
     created: Number.isFinite(created) ? rfc3339(new Date(created)) : null,
   };
+}
+
+/** Creation times have whole seconds: the later expiry breaks a tie. */
+function newestFirst(a: LiveObject, b: LiveObject): number {
+  const expires = (s: LiveObject) => s.metadata?.annotations?.[annotationKeys.expires] ?? '';
+  return (timeOf(b) || 0) - (timeOf(a) || 0) || compare(expires(b), expires(a));
 }
 
 function tokenKindOf(secret: LiveObject): 'revocable' | 'legacy' | undefined {
@@ -324,7 +328,8 @@ function joinUnits(big: number, bigUnit: string, small: number, smallUnit: strin
 }
 
 function compareGrants(a: Grant, b: Grant): number {
-  return Number(a.clusterWide) - Number(b.clusterWide) || compare(describeGrant(a), describeGrant(b));
+  const scope = Number(a.clusterWide) - Number(b.clusterWide);
+  return scope || compare(describeGrant(a), describeGrant(b));
 }
 
 function timeOf(object: LiveObject): number {
