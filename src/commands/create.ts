@@ -182,7 +182,12 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
     await deliver(config, text, opts.output, deps);
     reportExpiry(account, opts.credential, credential, deps);
     if (opts.verify) {
-      await verifyCredential({ file: opts.output.file, config, token: credential.token }, account, clients, deps);
+      await verifyCredential({
+        file: opts.output.file,
+        config,
+        token: credential.token,
+        audiences: opts.credential.token.audiences,
+      }, account, clients, deps);
     }
   } catch (err) {
     throw withState(err, writer.done);

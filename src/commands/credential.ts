@@ -138,12 +138,12 @@ export function tokenSecretManifest(account: AccountRef, kind: 'revocable' | 'le
   const suffix = randomBytes(3).toString('hex');
   const name = `sa-kubeconfig-${account.name}-${kind === 'legacy' ? 'legacy-' : ''}${suffix}`;
   const labels = { ...accountLabels(account), [labelKeys.tokenKind]: kind };
-  const annotations: Record<string, string> =
-    kind === 'legacy' ? { 'kubernetes.io/service-account.name': account.name } : {};
+  const metadata: Manifest['metadata'] = { name: name.slice(0, 253), namespace: account.namespace, labels };
+  if (kind === 'legacy') metadata.annotations = { 'kubernetes.io/service-account.name': account.name };
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: name.slice(0, 253), namespace: account.namespace, labels, annotations },
+    metadata,
     type: kind === 'legacy' ? 'kubernetes.io/service-account-token' : 'Opaque',
   };
 }
@@ -197,7 +197,9 @@ export function reportExpiry(account: AccountRef, spec: CredentialSpec, credenti
     return;
   }
   const now = deps.now();
-  const left = Math.max(0, Math.round((credential.expiresAt.getTime() - now.getTime()) / 1000));
+  const seconds = (credential.expiresAt.getTime() - now.getTime()) / 1000;
+  // Whole minutes past ten: request latency makes 24h read as 23h59m59s.
+  const left = seconds >= 600 ? Math.round(seconds / 60) * 60 : Math.max(0, Math.round(seconds));
   const revocable = credential.secret ? ` (revoke it early: kubectl delete secret -n ${account.namespace} ${credential.secret})` : '';
   deps.log.status(
     `token for ${who} expires ${credential.expiresAt.toISOString()} (in ${formatSeconds(left)})${revocable}`,

@@ -103,7 +103,12 @@ export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> 
       keepOld(old, spec.kind, deps);
       return;
     }
-    await verifyCredential({ file: opts.output.file, config, token: credential.token }, account, clients, deps);
+    await verifyCredential({
+        file: opts.output.file,
+        config,
+        token: credential.token,
+        audiences: spec.token.audiences,
+      }, account, clients, deps);
     await Promise.all(old.map((key) => writer.delete(key, '(its token is revoked)')));
     if (spec.kind === 'bound') warnUnrevocable(account, deps);
   } finally {

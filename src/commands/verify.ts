@@ -4,7 +4,7 @@
  */
 import { UserError, messageOf } from '../errors.js';
 import type { KubeClients } from '../k8s/client.js';
-import { describeApiError, isNotFound } from '../k8s/errors.js';
+import { describeApiError, isForbidden, isNotFound } from '../k8s/errors.js';
 import type { AccountRef } from '../k8s/objects.js';
 import { type Deps, loadContext, openClients } from './deps.js';
 import type { ResolvedConfig } from '../kubeconfig/types.js';
@@ -31,7 +31,7 @@ const summaryRules = 4;
  * `caller` is the caller's own connection, for the TokenReview fallback.
  */
 export async function verifyCredential(
-  source: { file?: string; config: ResolvedConfig; token: string },
+  source: { file?: string; config: ResolvedConfig; token: string; audiences: string[] },
   account: AccountRef,
   caller: KubeClients,
   deps: Deps,
@@ -47,7 +47,7 @@ export async function verifyCredential(
     await summarizeAccess(clients, account, deps);
     return identity;
   } catch (err) {
-    throw verificationFailed(err);
+    throw verificationFailed(err, source.audiences.length > 0);
   } finally {
     clients.close();
   }
@@ -61,7 +61,11 @@ async function whoAmI(clients: KubeClients, caller: KubeClients, token: string):
     });
     return identityOf(review.status?.userInfo, 'SelfSubjectReview');
   } catch (err) {
-    if (!isNotFound(err)) throw describeApiError(err, reviewAction('selfsubjectreview'), clients.server);
+    // Before 1.27 the resource does not exist; RBAC answers 403 for it
+    // before the API can answer 404.
+    if (!isNotFound(err) && !isForbidden(err)) {
+      throw describeApiError(err, reviewAction('selfsubjectreview'), clients.server);
+    }
   }
   try {
     const review = await caller.authn.createTokenReview({
@@ -84,6 +88,11 @@ async function whoAmI(clients: KubeClients, caller: KubeClients, token: string):
       throw describeApiError(err, reviewAction('selfsubjectaccessreview'), clients.server);
     });
   return { username: '(accepted; this server cannot tell who)', groups: [], method: 'SelfSubjectAccessReview' };
+}
+
+/** Keeps summary lines within a terminal's width. */
+function clip(line: string): string {
+  return line.length > 100 ? `${line.slice(0, 97)}...` : line;
 }
 
 function reviewAction(kind: string): { verb: string; kind: string } {
@@ -119,15 +128,15 @@ async function summarizeAccess(clients: KubeClients, account: AccountRef, deps: 
   deps.log.status(`  can, in namespace "${account.namespace}" (kubectl auth can-i --list for all):`);
   for (const r of rules.slice(0, summaryRules)) {
     const names = r.resourceNames?.length ? ` named ${r.resourceNames.join(',')}` : '';
-    deps.log.status(`    ${r.verbs.join(',')} ${(r.resources ?? []).join(',')}${names}`);
+    deps.log.status(clip(`    ${r.verbs.join(',')} ${(r.resources ?? []).join(',')}${names}`));
   }
   if (rules.length > summaryRules) deps.log.status(`    and ${rules.length - summaryRules} more rules`);
 }
 
-function verificationFailed(err: unknown): UserError {
-  return new UserError(
-    `the new kubeconfig does not work: ${messageOf(err)}` +
-      ' (with --audience the token may be meant for another service: pass --verify=false)',
-    { cause: err },
-  );
+function verificationFailed(err: unknown, audiences: boolean): UserError {
+  const hint = audiences
+    ? ' (a token for another --audience is refused by the API server: pass --verify=false' +
+      ' if it is meant for another service)'
+    : '';
+  return new UserError(`the new kubeconfig does not work: ${messageOf(err)}${hint}`, { cause: err });
 }

@@ -40,6 +40,11 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof ApiException && err.code === 404;
 }
 
+/** True when the API refused the call (403). */
+export function isForbidden(err: unknown): boolean {
+  return err instanceof ApiException && err.code === 403;
+}
+
 /** The Status message the API server sent with a refusal, if any. */
 export function statusMessage(err: unknown): string | undefined {
   if (!(err instanceof ApiException)) return undefined;
