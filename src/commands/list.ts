@@ -10,13 +10,7 @@ import { stringify } from 'yaml';
 import { UsageError, messageOf } from '../errors.js';
 import { type LiveObject, listObjects } from '../k8s/apply.js';
 import type { KubeClients } from '../k8s/client.js';
-import {
-  type TokenKind,
-  annotationKeys,
-  describeObject,
-  labelKeys,
-  manager,
-} from '../k8s/objects.js';
+import { type TokenKind, annotationKeys, labelKeys, manager } from '../k8s/objects.js';
 import type { ConnectionFlags } from '../kubeconfig/types.js';
 import { validateName } from '../names.js';
 import { type Deps, connect, loadContext } from './deps.js';
@@ -91,7 +85,7 @@ export function validateList(flags: ListOptions): ListOptions {
     validateName(flags.connection.namespace, '--namespace', 'label');
   }
   if (!outputs.includes(flags.output)) {
-    throw new UsageError(`--output must be wide, json or yaml, not "${flags.output}"`);
+    throw new UsageError(`--output must be table, wide, json or yaml, not "${flags.output}"`);
   }
   return flags;
 }
@@ -277,7 +271,7 @@ function renderTable(items: AccountItem[], opts: ListOptions, now: Date): string
 
 /** "clusterrole/edit", or "clusterrole/view (cluster-wide)" for a ClusterRoleBinding. */
 function describeGrant(grant: Grant): string {
-  const ref = describeObject(grant.kind, grant.name).replace('.rbac.authorization.k8s.io', '');
+  const ref = `${grant.kind.toLowerCase()}/${grant.name}`;
   return grant.clusterWide ? `${ref} (cluster-wide)` : ref;
 }
 

@@ -411,7 +411,7 @@ describe('validateList', () => {
   it('rejects an unknown --output', () => {
     const o = { connection: {}, allNamespaces: false, output: 'name' };
     expect(() => validateList(o)).toThrow(UsageError);
-    expect(() => validateList(o)).toThrow('--output must be wide, json or yaml, not "name"');
+    expect(() => validateList(o)).toThrow('--output must be table, wide, json or yaml, not "name"');
   });
 
   it('rejects a bad --namespace', () => {
