@@ -21,6 +21,7 @@ import { type ExecIo, runExecPlugin } from './exec.js';
 import { fsCause } from './files.js';
 import type { Credentials, ResolvedConfig, ResolvedUser } from './types.js';
 
+/** How exec plugins are started; tests pass a fake. */
 export type { Spawner } from './exec.js';
 
 /** What getCredentials needs from the process (spawn only for tests). */

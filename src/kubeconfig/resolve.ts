@@ -68,7 +68,7 @@ export function resolveConfig(
   if (user.exec) user.exec.clusterExtension = clusterExtension(merged, cluster.name);
 
   for (const secret of [user.token, user.password, user.clientKeyPem]) log.addSecret(secret);
-  log.v(4, () => describe(cluster, user));
+  log.v(4, () => describeConnection(cluster, user));
   return { files: merged.files, contextName: context.name, namespace, cluster, user,
     requestTimeoutMs };
 }
@@ -490,7 +490,7 @@ function warnShadowedToken(flags: ConnectionFlags, user: ResolvedUser, log: Logg
 }
 
 /** -v 4: where the connection settings came from, without secrets. */
-function describe(cluster: ResolvedCluster, user: ResolvedUser): string {
+function describeConnection(cluster: ResolvedCluster, user: ResolvedUser): string {
   const auth = [
     user.token !== undefined && 'token',
     user.tokenFile !== undefined && `tokenFile ${user.tokenFile}`,
