@@ -2,7 +2,8 @@
  * Runs one command line: parse, run, and turn failures into one message and
  * an exit code. main.ts owns the process around it.
  */
-import { type Invocation, parseCommandLine, programName } from './cli.js';
+import { type Invocation, completionTable, parseCommandLine, programName } from './cli.js';
+import { complete } from './completion.js';
 import { runCreate, validateCreate } from './commands/create.js';
 import { runDelete, validateDelete } from './commands/delete.js';
 import { runList, validateList } from './commands/list.js';
@@ -23,6 +24,10 @@ export async function runCommandLine(argv: string[], env: NodeJS.ProcessEnv): Pr
       printToStdout(invocation.text);
       return 0;
     }
+    if (invocation.command === 'complete') {
+      printToStdout(await complete(invocation.words, completionTable, env, log));
+      return 0;
+    }
     log = new Logger(invocation.verbosity);
     const deps: Deps = {
       env,
@@ -39,7 +44,9 @@ export async function runCommandLine(argv: string[], env: NodeJS.ProcessEnv): Pr
   }
 }
 
-async function dispatch(invocation: Exclude<Invocation, { command: 'print' }>, deps: Deps): Promise<void> {
+type Run = Exclude<Invocation, { command: 'print' } | { command: 'complete' }>;
+
+async function dispatch(invocation: Run, deps: Deps): Promise<void> {
   switch (invocation.command) {
     case 'create':
       return runCreate(validateCreate(invocation.flags), deps);

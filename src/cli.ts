@@ -14,6 +14,7 @@ import type { DeleteOptions } from './commands/delete.js';
 import type { ListOptions } from './commands/list.js';
 import type { RotateFlags } from './commands/rotate.js';
 import { parseDryRun } from './commands/writer.js';
+import type { CompletionTable } from './completion.js';
 import { UsageError } from './errors.js';
 import type { ConnectionFlags } from './kubeconfig/types.js';
 import pkg from '../package.json' with { type: 'json' };
@@ -24,6 +25,7 @@ export type Invocation =
   | { command: 'rotate'; flags: RotateFlags; verbosity: number }
   | { command: 'delete'; flags: DeleteOptions; verbosity: number }
   | { command: 'list'; flags: ListOptions; verbosity: number }
+  | { command: 'complete'; words: string[] }
   | { command: 'print'; text: string };
 
 /** The program name shown in help, as kubectl runs it. */
@@ -209,6 +211,7 @@ const outputOptions: Record<string, Options> = {
 
 /** Parses argv (without node and script) into an invocation. */
 export function parseCommandLine(argv: string[]): Invocation {
+  if (argv[0] === '__complete') return { command: 'complete', words: argv.slice(1) };
   let result: Invocation | undefined;
   const parser = buildParser((r) => (result = r));
   let failure: string | undefined;
@@ -221,6 +224,30 @@ export function parseCommandLine(argv: string[]): Invocation {
   if (result) return result;
   return { command: 'print', text: printed.endsWith('\n') ? printed : `${printed}\n` };
 }
+
+/** The command table as shell completion needs it. */
+export const completionTable: CompletionTable = {
+  commands: [
+    { name: 'create', describe: 'Create a ServiceAccount with access and print its kubeconfig' },
+    { name: 'rotate', describe: 'Issue a fresh token for a managed account' },
+    { name: 'delete', describe: 'Delete what this tool created for an account' },
+    { name: 'list', describe: 'List the accounts this tool manages' },
+  ],
+  flags: (command) => {
+    const own: Record<string, Record<string, Options>> = {
+      create: { ...accessOptions, ...tokenOptions, ...outputOptions, ...dryRunOption },
+      rotate: { ...tokenOptions, ...outputOptions },
+      delete: dryRunOption,
+      list: listOptions,
+    };
+    return Object.entries({ ...connectionOptions, ...own[command] }).map(([name, o]) => ({
+      name,
+      alias: typeof o.alias === 'string' ? o.alias : undefined,
+      describe: o.describe ?? '',
+      takesValue: o.type !== 'boolean',
+    }));
+  },
+};
 
 function buildParser(done: (r: Invocation) => void): Argv {
   return yargs([])
@@ -280,13 +307,13 @@ function describeRotate(y: Argv): Argv {
     .group(Object.keys(output), 'Output:');
 }
 
+const listOptions: Record<string, Options> = {
+  'all-namespaces': { alias: 'A', type: 'boolean', default: false, describe: 'List every namespace.' },
+  output: { alias: 'o', type: 'string', default: 'table', describe: 'table, wide, json or yaml.' },
+};
+
 function describeList(y: Argv): Argv {
-  return y.options(
-    withLastValue({
-      'all-namespaces': { alias: 'A', type: 'boolean', default: false, describe: 'List every namespace.' },
-      output: { alias: 'o', type: 'string', default: 'table', describe: 'table, wide, json or yaml.' },
-    }),
-  );
+  return y.options(withLastValue(listOptions));
 }
 
 type Args = Record<string, unknown>;

@@ -16,7 +16,14 @@ import {
   annotationKeys,
   labelKeys,
 } from '../k8s/objects.js';
-import { type IssuedToken, type TokenSpec, formatSeconds, requestToken, shortfallWarning } from '../k8s/token.js';
+import {
+  type IssuedToken,
+  type TokenSpec,
+  formatSeconds,
+  requestToken,
+  secondsUntil,
+  shortfallWarning,
+} from '../k8s/token.js';
 import { type EntryNames, buildKubeconfig, defaultNames } from '../kubeconfig/build.js';
 import type { ResolvedConfig } from '../kubeconfig/types.js';
 import {
@@ -197,9 +204,7 @@ export function reportExpiry(account: AccountRef, spec: CredentialSpec, credenti
     return;
   }
   const now = deps.now();
-  const seconds = (credential.expiresAt.getTime() - now.getTime()) / 1000;
-  // Whole minutes past ten: request latency makes 24h read as 23h59m59s.
-  const left = seconds >= 600 ? Math.round(seconds / 60) * 60 : Math.max(0, Math.round(seconds));
+  const left = secondsUntil(credential.expiresAt, now);
   const revocable = credential.secret ? ` (revoke it early: kubectl delete secret -n ${account.namespace} ${credential.secret})` : '';
   deps.log.status(
     `token for ${who} expires ${credential.expiresAt.toISOString()} (in ${formatSeconds(left)})${revocable}`,

@@ -86,13 +86,22 @@ export function shortfallWarning(
   now: Date,
 ): string | undefined {
   if (spec.durationSeconds === undefined) return undefined;
-  const granted = Math.round((issued.expiresAt.getTime() - now.getTime()) / 1000);
+  const granted = secondsUntil(issued.expiresAt, now);
   if (granted >= spec.durationSeconds - 60) return undefined;
   return (
     `the server granted a token for ${formatSeconds(granted)}, shorter than the` +
     ` ${formatSeconds(spec.durationSeconds)} asked for: it caps token lifetimes` +
     ' (rotate the kubeconfig before it expires)'
   );
+}
+
+/**
+ * Seconds from `now` to `when`, in whole minutes past ten minutes: request
+ * latency would make a 24h token read as 23h59m59s.
+ */
+export function secondsUntil(when: Date, now: Date): number {
+  const seconds = (when.getTime() - now.getTime()) / 1000;
+  return seconds >= 600 ? Math.round(seconds / 60) * 60 : Math.max(0, Math.round(seconds));
 }
 
 /** "24h", "1h30m", "45m10s": Go's style without zero units. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatSeconds, shortfallWarning, tokenSeconds } from '../../src/k8s/token.js';
+import { formatSeconds, secondsUntil, shortfallWarning, tokenSeconds } from '../../src/k8s/token.js';
 
 describe('tokenSeconds', () => {
   it('accepts the bounds', () => {
@@ -37,5 +37,14 @@ describe('formatSeconds', () => {
     expect(formatSeconds(5400)).toBe('1h30m');
     expect(formatSeconds(45)).toBe('45s');
     expect(formatSeconds(0)).toBe('0s');
+  });
+});
+
+describe('secondsUntil', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  it('rounds to minutes past ten minutes, to seconds below', () => {
+    expect(secondsUntil(new Date(now.getTime() + 7199_000), now)).toBe(7200);
+    expect(secondsUntil(new Date(now.getTime() + 599_400), now)).toBe(599);
+    expect(secondsUntil(new Date(now.getTime() - 5_000), now)).toBe(0);
   });
 });
