@@ -7,7 +7,9 @@
  * Steps: esbuild bundles src/main.ts into dist/kubectl-sa_kubeconfig.cjs; the pinned Node
  * runtime (scripts/node-runtime.mjs) of this machine turns it into a Node SEA blob; each
  * target's runtime is copied, stripped (Linux) and injected with the blob by postject into
- * dist/<os>-<arch>/kubectl-sa_kubeconfig[.exe]. Only the npm registry is needed.
+ * dist/<os>-<arch>/kubectl-sa_kubeconfig[.exe], beside a build.json that names the bundle it
+ * holds (release.mjs packs no binary left over from an older build). Only the npm registry is
+ * needed.
  *
  * The blob carries a V8 code cache only for the target this machine runs natively: a code
  * cache is valid only on the platform that made it, and a foreign one may crash at start.
@@ -18,6 +20,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -78,6 +81,7 @@ async function main() {
   await bundle(path.resolve(values.entry));
   log(`bundled ${path.relative(ROOT, BUNDLE)} (${mb(fs.statSync(BUNDLE).size)})`);
   if (values['bundle-only']) return;
+  const bundleSha256 = bundleDigest();
 
   const host = hostTarget();
   if (!host) throw new Error(`cannot make SEA blobs on ${process.platform}/${process.arch}`);
@@ -92,6 +96,7 @@ async function main() {
     const runtime = await ensureRuntime(target, log);
     const exe = await makeBinary(target, runtime, blobs.get(codeCache));
     if (target === host) smokeTest(exe, version);
+    writeBuildInfo(target, { version, nodeVersion: NODE_VERSION, bundleSha256, codeCache });
     results.push({ target, exe, codeCache });
   }
 
@@ -114,6 +119,21 @@ least this ad-hoc signature; darwin/amd64 should get the same. Signing with a De
 (codesign --sign "Developer ID Application: ..." --options runtime) and notarizing avoid the
 Gatekeeper prompt for downloaded files. Then run "npm run release" again, since signing
 changes the sha256 of the archives.`;
+
+/** The sha256 of the current bundle: build.json ties each binary to the bundle inside it. */
+export function bundleDigest() {
+  return createHash('sha256').update(fs.readFileSync(BUNDLE)).digest('hex');
+}
+
+/** What went into a target's binary, in dist/<os>-<arch>/build.json; release.mjs checks it. */
+export function readBuildInfo(target) {
+  const file = path.join(targetDir(target), 'build.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+}
+
+function writeBuildInfo(target, info) {
+  fs.writeFileSync(path.join(targetDir(target), 'build.json'), `${JSON.stringify(info, null, 2)}\n`);
+}
 
 /** Reads --platform values (repeated or comma-separated, os/arch or os-arch); none means all. */
 function parseTargets(values) {

@@ -25,7 +25,14 @@ import * as tar from 'tar';
 import YAML from 'yaml';
 import yazl from 'yazl';
 
-import { MACOS_NOTE, METAFILE, binaryName, targetDir } from './build.mjs';
+import {
+  MACOS_NOTE,
+  METAFILE,
+  binaryName,
+  bundleDigest,
+  readBuildInfo,
+  targetDir,
+} from './build.mjs';
 import { NODE_VERSION, TARGETS, cacheRoot, ensureRuntime, hostTarget } from './node-runtime.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,8 +53,9 @@ export function archiveName(tag, target) {
 
 async function main() {
   const { values } = parseArgs({ options: { platform: { type: 'string', multiple: true } } });
-  const tag = `v${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}`;
-  const targets = builtTargets(values.platform);
+  const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+  const tag = `v${version}`;
+  const targets = builtTargets(values.platform, version);
   if (targets.length === 0) throw new Error('no binary in dist/ to release (run npm run build first)');
 
   fs.rmSync(RELEASE, { recursive: true, force: true });
@@ -72,14 +80,35 @@ async function main() {
   if (targets.some((t) => t.startsWith('darwin/'))) log(`\n${MACOS_NOTE}`);
 }
 
-/** The targets to pack: those named, each of which must be built, or else every one built. */
-function builtTargets(named) {
-  const isBuilt = (t) => fs.existsSync(path.join(targetDir(t), binaryName(t)));
-  if (!named || named.length === 0) return Object.keys(TARGETS).filter(isBuilt);
+/**
+ * The targets to pack: those named, or else every one built. A binary counts as built only when
+ * its build.json names the current bundle and version, so that a binary left over from an older
+ * build is never packed with a new manifest.
+ */
+function builtTargets(named, version) {
+  const bundleSha256 = bundleDigest();
+  const whyNot = (t) => {
+    if (!fs.existsSync(path.join(targetDir(t), binaryName(t)))) return 'it is not built';
+    const info = readBuildInfo(t);
+    if (!info || info.bundleSha256 !== bundleSha256 || info.version !== version) {
+      return 'it was built from another bundle';
+    }
+    return undefined;
+  };
+  const fix = (t) => `npm run build -- --platform ${t}`;
+
+  if (!named || named.length === 0) {
+    return Object.keys(TARGETS).filter((t) => {
+      const why = whyNot(t);
+      if (why && why !== 'it is not built') log(`skipping ${t}: ${why} (${fix(t)})`);
+      return !why;
+    });
+  }
   const targets = named.flatMap((v) => v.split(',')).map((v) => v.trim().replace('-', '/'));
   for (const t of targets) {
     if (!(t in TARGETS)) throw new Error(`unknown --platform "${t}"`);
-    if (!isBuilt(t)) throw new Error(`${t} is not built (run npm run build -- --platform ${t})`);
+    const why = whyNot(t);
+    if (why) throw new Error(`cannot pack ${t}: ${why} (${fix(t)})`);
   }
   return [...new Set(targets)];
 }
