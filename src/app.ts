@@ -10,7 +10,7 @@ import { runList, validateList } from './commands/list.js';
 import { runRotate, validateRotate } from './commands/rotate.js';
 import type { Deps } from './commands/deps.js';
 import { PartialFailureError, UsageError, UserError, messageOf } from './errors.js';
-import { printToStdout } from './kubeconfig/write.js';
+import { printToStdout, standardOutput } from './kubeconfig/write.js';
 import { Logger } from './log.js';
 
 const issuesUrl = 'https://github.com/kubectl-sa-kubeconfig/kubectl-sa-kubeconfig/issues';
@@ -32,7 +32,7 @@ export async function runCommandLine(argv: string[], env: NodeJS.ProcessEnv): Pr
     const deps: Deps = {
       env,
       log,
-      out: process.stdout,
+      out: standardOutput,
       stdinIsTTY: process.stdin.isTTY === true,
       now: () => new Date(),
     };
@@ -67,7 +67,9 @@ function report(err: unknown, log: Logger): void {
   }
   if (err instanceof PartialFailureError) {
     log.error(err.message);
-    log.status(`these changes were made before the failure and remain:\n  ${err.state.join('\n  ')}`);
+    log.status(
+      `these changes were made before the failure and remain:\n  ${err.state.join('\n  ')}`,
+    );
     log.status('fix the cause and run the same command again: it picks up where it stopped');
     return;
   }

@@ -53,12 +53,24 @@ const createExamples = examples([
     'jenkins -n automation --create-namespace --clusterrole edit --duration 24h \\\n' +
       '      --output-file jenkins.kubeconfig',
   ],
-  ['Create a Role with these rules and bind it', 'deployer --verb get,list,patch --resource deployments.apps,pods/log'],
+  [
+    'Create a Role with these rules and bind it',
+    'deployer --verb get,list,patch --resource deployments.apps,pods/log',
+  ],
   ['Grant read access to every namespace', 'reader --clusterrole view --cluster-wide'],
-  ['Review the manifests it would apply, without writing anything', 'ci --clusterrole view --dry-run=client'],
-  ['Let the API server check the plan (RBAC included), without writing', 'ci --clusterrole view --dry-run=server'],
+  [
+    'Review the manifests it would apply, without writing anything',
+    'ci --clusterrole view --dry-run=client',
+  ],
+  [
+    'Let the API server check the plan (RBAC included), without writing',
+    'ci --clusterrole view --dry-run=server',
+  ],
   ['Issue a token that deleting its Secret revokes', 'ci --revocable --output-file ci.kubeconfig'],
-  ['Issue a token that never expires (legacy Secret)', 'ci --legacy-token --output-file ci.kubeconfig'],
+  [
+    'Issue a token that never expires (legacy Secret)',
+    'ci --legacy-token --output-file ci.kubeconfig',
+  ],
   ['Use another context and print JSON', 'ci --context prod -o json'],
 ]);
 
@@ -70,7 +82,10 @@ new kubeconfig is verified, so exactly one token stays valid.`.trim();
 
 const rotateExamples = examples([
   ['Replace the token in ci.kubeconfig before it expires', 'rotate ci --output-file ci.kubeconfig'],
-  ['Switch to revocable tokens and revoke the old ones', 'rotate ci --revocable --output-file ci.kubeconfig'],
+  [
+    'Switch to revocable tokens and revoke the old ones',
+    'rotate ci --revocable --output-file ci.kubeconfig',
+  ],
 ]);
 
 const deleteLong = `
@@ -129,7 +144,11 @@ const connectionOptions: Record<string, Options> = {
   },
   'disable-compression': { type: 'boolean', describe: 'Accepted for kubectl parity.' },
   'cache-dir': { type: 'string', describe: 'Accepted for kubectl parity; unused.' },
-  v: { type: 'number', default: 0, describe: 'Log level: 1 decisions, 2 objects, 6 HTTP calls, 8 bodies.' },
+  v: {
+    type: 'number',
+    default: 0,
+    describe: 'Log level: 1 decisions, 2 objects, 6 HTTP calls, 8 bodies.',
+  },
 };
 
 const accessOptions: Record<string, Options> = {
@@ -182,7 +201,8 @@ const tokenOptions: Record<string, Options> = {
   },
   'legacy-token': {
     type: 'boolean',
-    describe: 'Use a kubernetes.io/service-account-token Secret: never expires. Not with --duration.',
+    describe:
+      'Use a kubernetes.io/service-account-token Secret: never expires. Not with --duration.',
   },
   verify: {
     type: 'boolean',
@@ -203,8 +223,15 @@ const outputOptions: Record<string, Options> = {
     type: 'string',
     describe: 'Write the kubeconfig to this file (mode 0600) instead of stdout.',
   },
-  force: { type: 'boolean', default: false, describe: 'With --output-file: replace an existing file.' },
-  'cluster-name': { type: 'string', describe: 'Cluster entry name. Default: sa-kubeconfig@CLUSTER.' },
+  force: {
+    type: 'boolean',
+    default: false,
+    describe: 'With --output-file: replace an existing file.',
+  },
+  'cluster-name': {
+    type: 'string',
+    describe: 'Cluster entry name. Default: sa-kubeconfig@CLUSTER.',
+  },
   'user-name': { type: 'string', describe: 'User entry name. Default: NAMESPACE/NAME@CLUSTER.' },
   'context-name': { type: 'string', describe: 'Context name. Default: NAMESPACE/NAME@CLUSTER.' },
 };
@@ -308,7 +335,12 @@ function describeRotate(y: Argv): Argv {
 }
 
 const listOptions: Record<string, Options> = {
-  'all-namespaces': { alias: 'A', type: 'boolean', default: false, describe: 'List every namespace.' },
+  'all-namespaces': {
+    alias: 'A',
+    type: 'boolean',
+    default: false,
+    describe: 'List every namespace.',
+  },
   output: { alias: 'o', type: 'string', default: 'table', describe: 'table, wide, json or yaml.' },
 };
 
@@ -365,7 +397,8 @@ function toRotate(a: Args): Invocation {
 
 function toDelete(a: Args): Invocation {
   const dryRun = parseDryRun(str(a['dry-run']));
-  if (!dryRun) throw new UsageError(`--dry-run must be none, client or server, not "${String(a['dry-run'])}"`);
+  if (!dryRun)
+    throw new UsageError(`--dry-run must be none, client or server, not "${String(a['dry-run'])}"`);
   const flags: DeleteOptions = { name: str(a.name) ?? '', connection: toConnection(a), dryRun };
   return { command: 'delete', flags, verbosity: verbosityOf(a) };
 }

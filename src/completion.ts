@@ -24,7 +24,14 @@ export interface CompletionTable {
   flags(command: string): FlagInfo[];
 }
 
-const fileFlags = new Set(['kubeconfig', 'output-file', 'certificate-authority', 'client-certificate', 'client-key', 'cache-dir']);
+const fileFlags = new Set([
+  'kubeconfig',
+  'output-file',
+  'certificate-authority',
+  'client-certificate',
+  'client-key',
+  'cache-dir',
+]);
 
 /**
  * Candidates for the last of `words` (the words after the plugin name).
@@ -42,7 +49,11 @@ export async function complete(
   const flags = table.flags(command);
   const previous = flagOf(before.at(-1), flags);
   if (previous?.takesValue && !before.at(-1)?.includes('=')) {
-    return answer(await valuesFor(previous.name, before, env, log), current, fileFlags.has(previous.name));
+    return answer(
+      await valuesFor(previous.name, before, env, log),
+      current,
+      fileFlags.has(previous.name),
+    );
   }
   if (current.startsWith('-')) {
     const names = flags.flatMap((f) => {
@@ -52,7 +63,12 @@ export async function complete(
     return answer(names, current, false);
   }
   const positionals = before.filter((w) => !w.startsWith('-'));
-  if (positionals.length === 0) return answer(table.commands.map((c) => [c.name, c.describe]), current, false);
+  if (positionals.length === 0)
+    return answer(
+      table.commands.map((c) => [c.name, c.describe]),
+      current,
+      false,
+    );
   return answer([], current, false);
 }
 
@@ -68,13 +84,19 @@ async function valuesFor(
   env: NodeJS.ProcessEnv,
   log: Logger,
 ): Promise<[string, string][]> {
-  if (flag === 'output') return [['yaml', ''], ['json', '']];
+  if (flag === 'output')
+    return [
+      ['yaml', ''],
+      ['json', ''],
+    ];
   if (flag !== 'context' && flag !== 'cluster' && flag !== 'user') return [];
   const i = before.findIndex((w) => w === '--kubeconfig' || w.startsWith('--kubeconfig='));
-  const explicitPath = i < 0 ? undefined : before[i].includes('=') ? before[i].split('=')[1] : before[i + 1];
+  const explicitPath =
+    i < 0 ? undefined : before[i].includes('=') ? before[i].split('=')[1] : before[i + 1];
   try {
     const merged = await loadKubeconfig({ explicitPath, env, log });
-    const map = flag === 'context' ? merged.contexts : flag === 'cluster' ? merged.clusters : merged.users;
+    const map =
+      flag === 'context' ? merged.contexts : flag === 'cluster' ? merged.clusters : merged.users;
     return [...map.keys()].map((name) => [name, '']);
   } catch {
     // Completion must never print an error into the user's command line.

@@ -11,7 +11,11 @@ const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
  * Checks a ServiceAccount (subdomain) or namespace (label) name. Account
  * names are also capped at 63 characters: they go into label values.
  */
-export function validateName(name: string, what: string, kind: 'subdomain' | 'label' = 'subdomain'): void {
+export function validateName(
+  name: string,
+  what: string,
+  kind: 'subdomain' | 'label' = 'subdomain',
+): void {
   const pattern = kind === 'label' ? label : subdomain;
   const rule =
     kind === 'label'

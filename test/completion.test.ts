@@ -10,7 +10,9 @@ const run = (...words: string[]) => complete(words, completionTable, { HOME: '/n
 describe('complete', () => {
   it('offers the subcommands first, without file completion', async () => {
     const out = await run('');
-    expect(out.split('\n')[0]).toBe('create\tCreate a ServiceAccount with access and print its kubeconfig');
+    expect(out.split('\n')[0]).toBe(
+      'create\tCreate a ServiceAccount with access and print its kubeconfig',
+    );
     expect(out.endsWith(':4\n')).toBe(true);
   });
 

@@ -67,7 +67,9 @@ export async function surveyCluster(job: AccessJob): Promise<Survey> {
   ]);
   const missingRoles = roleChecks
     .filter((_, i) => roles[i] === undefined)
-    .map((key) => (key.kind === 'Role' ? `role "${account.namespace}/${key.name}"` : `clusterrole "${key.name}"`));
+    .map((key) =>
+      key.kind === 'Role' ? `role "${account.namespace}/${key.name}"` : `clusterrole "${key.name}"`,
+    );
   return { namespace, account: sa, missingRoles, rulesManifest, managed };
 }
 
@@ -132,7 +134,11 @@ export function isReused(survey: Survey): boolean {
  * Applies the account. One this tool did not create is reused as it is:
  * never labelled, so `delete` will leave it alone.
  */
-export async function ensureAccount(job: AccessJob, survey: Survey, manifest: Manifest): Promise<void> {
+export async function ensureAccount(
+  job: AccessJob,
+  survey: Survey,
+  manifest: Manifest,
+): Promise<void> {
   if (isReused(survey)) {
     job.log.status(
       `${describeObject('ServiceAccount', job.account.name)} reused (it exists and` +

@@ -14,11 +14,7 @@ import {
 import { parseRules, validateRules } from '../k8s/rules.js';
 import { formatSeconds, tokenSeconds } from '../k8s/token.js';
 import type { ConnectionFlags } from '../kubeconfig/types.js';
-import {
-  checkOutputFile,
-  printToStdout,
-  renderManifests,
-} from '../kubeconfig/write.js';
+import { checkOutputFile, printToStdout, renderManifests } from '../kubeconfig/write.js';
 import { validateName } from '../names.js';
 import {
   type AccessJob,
@@ -140,7 +136,8 @@ export function validateCredential(flags: {
     throw new UsageError('--audience must not be empty');
   }
   if (flags.legacyToken) {
-    const clash = flags.duration !== undefined ? '--duration' : flags.revocable ? '--revocable' : '';
+    const clash =
+      flags.duration !== undefined ? '--duration' : flags.revocable ? '--revocable' : '';
     const which = clash || (flags.audiences.length > 0 ? '--audience' : '');
     if (which) throw new UsageError(`--legacy-token cannot be combined with ${which}`);
   }
@@ -182,12 +179,17 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
     await deliver(config, text, opts.output, deps);
     reportExpiry(account, opts.credential, credential, deps);
     if (opts.verify) {
-      await verifyCredential({
-        file: opts.output.file,
-        config,
-        token: credential.token,
-        audiences: opts.credential.token.audiences,
-      }, account, clients, deps);
+      await verifyCredential(
+        {
+          file: opts.output.file,
+          config,
+          token: credential.token,
+          audiences: opts.credential.token.audiences,
+        },
+        account,
+        clients,
+        deps,
+      );
     }
   } catch (err) {
     throw withState(err, writer.done);
@@ -197,7 +199,12 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
 }
 
 /** --dry-run: the grants and the token Secret as they would be, then the manifests. */
-async function preview(job: AccessJob, survey: Awaited<ReturnType<typeof surveyCluster>>, opts: CreateOptions, deps: Deps): Promise<void> {
+async function preview(
+  job: AccessJob,
+  survey: Awaited<ReturnType<typeof surveyCluster>>,
+  opts: CreateOptions,
+  deps: Deps,
+): Promise<void> {
   await grantAccess(job, survey);
   if (opts.credential.kind !== 'bound') {
     await job.writer.apply(tokenSecretManifest(job.account, opts.credential.kind), undefined);

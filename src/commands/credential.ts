@@ -103,7 +103,8 @@ async function issueRevocable(
   const manifest = tokenSecretManifest(account, 'revocable');
   const secret = await writer.apply(manifest, undefined);
   const uid = secret?.metadata?.uid;
-  if (!uid) throw new UserError(`the server returned secret "${manifest.metadata.name}" without a uid`);
+  if (!uid)
+    throw new UserError(`the server returned secret "${manifest.metadata.name}" without a uid`);
   const boundObjectRef = { kind: 'Secret', apiVersion: 'v1', name: manifest.metadata.name, uid };
   const issued = await requestToken(clients, account, { ...spec, boundObjectRef });
   // The server keeps no record of a token's expiry: note it for `list`.
@@ -124,10 +125,15 @@ async function issueLegacy(
 ): Promise<Credential> {
   const manifest = tokenSecretManifest(account, 'legacy');
   await writer.apply(manifest, undefined);
-  const key = { kind: 'Secret' as const, name: manifest.metadata.name, namespace: account.namespace };
+  const key = {
+    kind: 'Secret' as const,
+    name: manifest.metadata.name,
+    namespace: account.namespace,
+  };
   const deadline = Date.now() + legacyWaitMs;
   while (Date.now() < deadline) {
-    const secret = (await readObject(clients, key)) as (LiveObject & { data?: Record<string, string> }) | undefined;
+    const secret = (await readObject(clients, key)) as
+      (LiveObject & { data?: Record<string, string> }) | undefined;
     const data = secret?.data?.token;
     if (data) return { token: Buffer.from(data, 'base64').toString('utf8'), secret: key.name };
     await new Promise((resolve) => setTimeout(resolve, legacyPollMs));
@@ -145,8 +151,13 @@ export function tokenSecretManifest(account: AccountRef, kind: 'revocable' | 'le
   const suffix = randomBytes(3).toString('hex');
   const name = `sa-kubeconfig-${account.name}-${kind === 'legacy' ? 'legacy-' : ''}${suffix}`;
   const labels = { ...accountLabels(account), [labelKeys.tokenKind]: kind };
-  const metadata: Manifest['metadata'] = { name: name.slice(0, 253), namespace: account.namespace, labels };
-  if (kind === 'legacy') metadata.annotations = { 'kubernetes.io/service-account.name': account.name };
+  const metadata: Manifest['metadata'] = {
+    name: name.slice(0, 253),
+    namespace: account.namespace,
+    labels,
+  };
+  if (kind === 'legacy')
+    metadata.annotations = { 'kubernetes.io/service-account.name': account.name };
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -177,7 +188,12 @@ export function renderCredential(
 }
 
 /** Prints or writes the kubeconfig; warns when it skips TLS verification. */
-export async function deliver(config: ResolvedConfig, text: string, output: OutputSpec, deps: Deps): Promise<void> {
+export async function deliver(
+  config: ResolvedConfig,
+  text: string,
+  output: OutputSpec,
+  deps: Deps,
+): Promise<void> {
   if (config.cluster.insecureSkipTlsVerify) {
     deps.log.warn(
       'the kubeconfig skips TLS verification (insecure-skip-tls-verify), as the source' +
@@ -193,7 +209,12 @@ export async function deliver(config: ResolvedConfig, text: string, output: Outp
 }
 
 /** The expiry line, and a warning when the server granted less than asked. */
-export function reportExpiry(account: AccountRef, spec: CredentialSpec, credential: Credential, deps: Deps): void {
+export function reportExpiry(
+  account: AccountRef,
+  spec: CredentialSpec,
+  credential: Credential,
+  deps: Deps,
+): void {
   const who = `serviceaccount "${account.namespace}/${account.name}"`;
   if (!credential.expiresAt) {
     deps.log.warn(
@@ -205,9 +226,12 @@ export function reportExpiry(account: AccountRef, spec: CredentialSpec, credenti
   }
   const now = deps.now();
   const left = secondsUntil(credential.expiresAt, now);
-  const revocable = credential.secret ? ` (revoke it early: kubectl delete secret -n ${account.namespace} ${credential.secret})` : '';
+  const revocable = credential.secret
+    ? ` (revoke it early: kubectl delete secret -n ${account.namespace} ${credential.secret})`
+    : '';
   deps.log.status(
-    `token for ${who} expires ${credential.expiresAt.toISOString()} (in ${formatSeconds(left)})${revocable}`,
+    `token for ${who} expires ${credential.expiresAt.toISOString()}` +
+      ` (in ${formatSeconds(left)})${revocable}`,
   );
   const warning = shortfallWarning(spec.token, credential as IssuedToken, now);
   if (warning) deps.log.warn(warning);

@@ -61,7 +61,10 @@ interface Survey {
  * A run that stops half-way leaves nothing that grants access, and running
  * it again finds the rest by their labels.
  */
-const steps: Kind[][] = [['RoleBinding', 'ClusterRoleBinding', 'Secret'], ['Role', 'ClusterRole']];
+const steps: Kind[][] = [
+  ['RoleBinding', 'ClusterRoleBinding', 'Secret'],
+  ['Role', 'ClusterRole'],
+];
 
 const dryRunModes = ['none', 'client', 'server'];
 

@@ -38,8 +38,11 @@ export async function loadContext(flags: ConnectionFlags, deps: Deps): Promise<R
     log: deps.log,
   });
   const config = resolveConfig(merged, flags, deps.log);
-  deps.log.v(1, `using context "${config.contextName}" (cluster "${config.cluster.name}",` +
-    ` user "${config.user.name}", namespace "${config.namespace}")`);
+  deps.log.v(
+    1,
+    `using context "${config.contextName}" (cluster "${config.cluster.name}",` +
+      ` user "${config.user.name}", namespace "${config.namespace}")`,
+  );
   return config;
 }
 

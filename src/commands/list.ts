@@ -125,8 +125,15 @@ async function findObjects(clients: KubeClients, namespace: string, deps: Deps):
   const selector = managedSelector(namespace);
   // Settled at once, and looked at only once the namespaced lists worked:
   // a server that is down is reported as an error, not as this warning.
-  const clusterScoped = listObjects<BindingObject>(clients, 'ClusterRoleBinding', selector, '')
-    .then((items) => ({ items, error: undefined }), (error: unknown) => ({ items: [], error }));
+  const clusterScoped = listObjects<BindingObject>(
+    clients,
+    'ClusterRoleBinding',
+    selector,
+    '',
+  ).then(
+    (items) => ({ items, error: undefined }),
+    (error: unknown) => ({ items: [], error }),
+  );
   const [accounts, roleBindings, secrets] = await Promise.all([
     listObjects(clients, 'ServiceAccount', selector, namespace),
     listObjects<BindingObject>(clients, 'RoleBinding', selector, namespace),

@@ -103,12 +103,17 @@ export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> 
       keepOld(old, spec.kind, deps);
       return;
     }
-    await verifyCredential({
+    await verifyCredential(
+      {
         file: opts.output.file,
         config,
         token: credential.token,
         audiences: spec.token.audiences,
-      }, account, clients, deps);
+      },
+      account,
+      clients,
+      deps,
+    );
     await Promise.all(old.map((key) => writer.delete(key, '(its token is revoked)')));
     if (spec.kind === 'bound') warnUnrevocable(account, deps);
   } finally {
@@ -120,7 +125,8 @@ function checkManaged(sa: LiveObject | undefined, account: AccountRef): LiveObje
   const ref = `"${account.namespace}/${account.name}"`;
   if (!sa) {
     throw new UserError(
-      `serviceaccount ${ref} does not exist (create it with \`kubectl sa-kubeconfig ${account.name}\`)`,
+      `serviceaccount ${ref} does not exist` +
+        ` (create it with \`kubectl sa-kubeconfig ${account.name}\`)`,
     );
   }
   if (sa.metadata?.labels?.[labelKeys.managedBy] !== manager) {
@@ -151,11 +157,18 @@ function settingsOf(sa: LiveObject, opts: RotateOptions): CredentialSpec {
   };
 }
 
-async function tokenSecrets(clients: Parameters<typeof listObjects>[0], account: AccountRef): Promise<ObjectKey[]> {
+async function tokenSecrets(
+  clients: Parameters<typeof listObjects>[0],
+  account: AccountRef,
+): Promise<ObjectKey[]> {
   const items = await listObjects(clients, 'Secret', accountSelector(account), account.namespace);
   return items
     .filter((s) => s.metadata?.labels?.[labelKeys.tokenKind] !== undefined)
-    .map((s) => ({ kind: 'Secret' as const, name: s.metadata?.name ?? '', namespace: account.namespace }));
+    .map((s) => ({
+      kind: 'Secret' as const,
+      name: s.metadata?.name ?? '',
+      namespace: account.namespace,
+    }));
 }
 
 function keepOld(old: ObjectKey[], kind: TokenKind, deps: Deps): void {

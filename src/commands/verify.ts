@@ -43,7 +43,9 @@ export async function verifyCredential(
   try {
     const identity = await whoAmI(clients, caller, source.token);
     checkIdentity(identity, account);
-    deps.log.status(`verified: the kubeconfig authenticates as ${identity.username} (${identity.method})`);
+    deps.log.status(
+      `verified: the kubeconfig authenticates as ${identity.username} (${identity.method})`,
+    );
     await summarizeAccess(clients, account, deps);
     return identity;
   } catch (err) {
@@ -72,7 +74,9 @@ async function whoAmI(clients: KubeClients, caller: KubeClients, token: string):
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
     });
     if (!review.status?.authenticated) {
-      throw new UserError(`the server does not accept the token: ${review.status?.error ?? 'not authenticated'}`);
+      throw new UserError(
+        `the server does not accept the token: ${review.status?.error ?? 'not authenticated'}`,
+      );
     }
     return identityOf(review.status.user, 'TokenReview');
   } catch (err) {
@@ -87,7 +91,11 @@ async function whoAmI(clients: KubeClients, caller: KubeClients, token: string):
     .catch((err: unknown) => {
       throw describeApiError(err, reviewAction('selfsubjectaccessreview'), clients.server);
     });
-  return { username: '(accepted; this server cannot tell who)', groups: [], method: 'SelfSubjectAccessReview' };
+  return {
+    username: '(accepted; this server cannot tell who)',
+    groups: [],
+    method: 'SelfSubjectAccessReview',
+  };
 }
 
 /** Keeps summary lines within a terminal's width. */
@@ -107,12 +115,18 @@ function checkIdentity(identity: Identity, account: AccountRef): void {
   if (identity.method === 'SelfSubjectAccessReview') return;
   const expected = `system:serviceaccount:${account.namespace}:${account.name}`;
   if (identity.username !== expected) {
-    throw new UserError(`the kubeconfig authenticates as "${identity.username}", not "${expected}"`);
+    throw new UserError(
+      `the kubeconfig authenticates as "${identity.username}", not "${expected}"`,
+    );
   }
 }
 
 /** A short can-i summary from SelfSubjectRulesReview in the account's namespace. */
-async function summarizeAccess(clients: KubeClients, account: AccountRef, deps: Deps): Promise<void> {
+async function summarizeAccess(
+  clients: KubeClients,
+  account: AccountRef,
+  deps: Deps,
+): Promise<void> {
   const rulesReview = await clients.authz
     .createSelfSubjectRulesReview({ body: { spec: { namespace: account.namespace } } })
     .catch((err: unknown) => {
@@ -122,15 +136,20 @@ async function summarizeAccess(clients: KubeClients, account: AccountRef, deps: 
     (r) => !(r.resources ?? []).some((res) => res.startsWith('selfsubject')),
   );
   if (rules.length === 0) {
-    deps.log.status(`  can do nothing in namespace "${account.namespace}" beyond what every account may`);
+    deps.log.status(
+      `  can do nothing in namespace "${account.namespace}" beyond what every account may`,
+    );
     return;
   }
-  deps.log.status(`  can, in namespace "${account.namespace}" (kubectl auth can-i --list for all):`);
+  deps.log.status(
+    `  can, in namespace "${account.namespace}" (kubectl auth can-i --list for all):`,
+  );
   for (const r of rules.slice(0, summaryRules)) {
     const names = r.resourceNames?.length ? ` named ${r.resourceNames.join(',')}` : '';
     deps.log.status(clip(`    ${r.verbs.join(',')} ${(r.resources ?? []).join(',')}${names}`));
   }
-  if (rules.length > summaryRules) deps.log.status(`    and ${rules.length - summaryRules} more rules`);
+  if (rules.length > summaryRules)
+    deps.log.status(`    and ${rules.length - summaryRules} more rules`);
 }
 
 function verificationFailed(err: unknown, audiences: boolean): UserError {
@@ -138,5 +157,7 @@ function verificationFailed(err: unknown, audiences: boolean): UserError {
     ? ' (a token for another --audience is refused by the API server: pass --verify=false' +
       ' if it is meant for another service)'
     : '';
-  return new UserError(`the new kubeconfig does not work: ${messageOf(err)}${hint}`, { cause: err });
+  return new UserError(`the new kubeconfig does not work: ${messageOf(err)}${hint}`, {
+    cause: err,
+  });
 }

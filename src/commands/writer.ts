@@ -87,4 +87,3 @@ export class Writer {
     this.log.status(line);
   }
 }
-

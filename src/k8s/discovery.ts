@@ -32,7 +32,8 @@ function asIs(spec: ResourceSpec): MappedResource {
 }
 
 function mapOne(spec: ResourceSpec, groups: GroupResources[]): MappedResource {
-  const candidates = spec.group === undefined ? groups : groups.filter((g) => g.group === spec.group);
+  const candidates =
+    spec.group === undefined ? groups : groups.filter((g) => g.group === spec.group);
   for (const { group, resources } of candidates) {
     const found = resources.find((r) => matches(r, spec.resource));
     if (found) return { resource: found.name, group, subresource: spec.subresource };
@@ -66,9 +67,9 @@ async function fetchGroups(
   const lists = await Promise.all(
     picked.map((g) => {
       const version = g.preferredVersion?.version ?? g.versions[0]?.version ?? 'v1';
-      return get(clients, () =>
-        clients.custom.getAPIResources({ group: g.name, version }),
-      ).then((list) => ({ group: g.name, resources: list.resources }));
+      return get(clients, () => clients.custom.getAPIResources({ group: g.name, version })).then(
+        (list) => ({ group: g.name, resources: list.resources }),
+      );
     }),
   );
   return [{ group: '', resources: (await core).resources }, ...lists];

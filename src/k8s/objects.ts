@@ -131,7 +131,11 @@ export function rulesRoleName(account: AccountRef, clusterWide: boolean): string
  * and a ClusterRole of the same name get different bindings, and the
  * namespace when cluster-wide, since account names repeat across namespaces.
  */
-export function bindingManifest(account: AccountRef, role: RoleRef, clusterWide: boolean): Manifest {
+export function bindingManifest(
+  account: AccountRef,
+  role: RoleRef,
+  clusterWide: boolean,
+): Manifest {
   const kind = clusterWide ? 'ClusterRoleBinding' : 'RoleBinding';
   return {
     apiVersion: rbacVersion,
@@ -148,7 +152,11 @@ function bindingName(account: AccountRef, role: RoleRef, clusterWide: boolean): 
   return `sa-kubeconfig:${owner}:${role.kind.toLowerCase()}:${role.name}`;
 }
 
-function metadataFor(account: AccountRef, name: string, clusterWide: boolean): Manifest['metadata'] {
+function metadataFor(
+  account: AccountRef,
+  name: string,
+  clusterWide: boolean,
+): Manifest['metadata'] {
   const labels = accountLabels(account);
   return clusterWide ? { name, labels } : { name, namespace: account.namespace, labels };
 }

@@ -70,7 +70,9 @@ export async function requestToken(
   const token = reply.status?.token;
   const expiresAt = reply.status?.expirationTimestamp;
   if (!token || !expiresAt) {
-    throw new UserError(`the server answered the token request for "${account.name}" without a token`);
+    throw new UserError(
+      `the server answered the token request for "${account.name}" without a token`,
+    );
   }
   return { token, expiresAt: new Date(expiresAt) };
 }

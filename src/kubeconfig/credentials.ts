@@ -29,9 +29,11 @@ export type CredentialsIo = ExecIo;
 
 /** What replaces each auth-provider that current kubectl removed or we do not run. */
 const AUTH_PROVIDER_FIXES: Record<string, string> = {
-  gcp: 'install gke-gcloud-auth-plugin and run gcloud container clusters get-credentials ' +
+  gcp:
+    'install gke-gcloud-auth-plugin and run gcloud container clusters get-credentials ' +
     'again, which switches the user to it',
-  azure: 'install kubelogin (https://github.com/Azure/kubelogin) and run kubelogin ' +
+  azure:
+    'install kubelogin (https://github.com/Azure/kubelogin) and run kubelogin ' +
     'convert-kubeconfig, which switches the user to it',
   oidc: 'switch the user to the kubelogin exec plugin (https://github.com/int128/kubelogin)',
 };
@@ -56,8 +58,11 @@ export async function getCredentials(
 
   const held = heldCredential(credentials);
   if (user.exec && held) {
-    io.log.v(1, `not running exec plugin "${user.exec.command}" of user "${user.name}": ` +
-      `the user already has ${held}`);
+    io.log.v(
+      1,
+      `not running exec plugin "${user.exec.command}" of user "${user.name}": ` +
+        `the user already has ${held}`,
+    );
   } else if (user.exec) {
     Object.assign(credentials, await runExecPlugin(user.name, user.exec, resolved.cluster, io));
   }
@@ -99,6 +104,8 @@ async function bearerToken(user: ResolvedUser, log: Logger): Promise<string | un
 function authProviderError(user: ResolvedUser): UserError {
   const name = user.authProvider ?? '';
   const fix = AUTH_PROVIDER_FIXES[name] ?? 'switch the user to an exec credential plugin';
-  return new UserError(`user "${user.name}" uses the "${name}" auth-provider, which ` +
-    `kubectl sa-kubeconfig does not support (${fix})`);
+  return new UserError(
+    `user "${user.name}" uses the "${name}" auth-provider, which ` +
+      `kubectl sa-kubeconfig does not support (${fix})`,
+  );
 }

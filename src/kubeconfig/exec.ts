@@ -33,15 +33,18 @@ const SUPPORTED_VERSIONS = [
 ];
 const DROPPED_VERSION = 'client.authentication.k8s.io/v1alpha1';
 
-const PLUGIN_DOCS = 'https://kubernetes.io/docs/reference/access-authn-authz/authentication/' +
+const PLUGIN_DOCS =
+  'https://kubernetes.io/docs/reference/access-authn-authz/authentication/' +
   '#client-go-credential-plugins';
 
 /** The part of a child process the runner uses; a test passes a fake. */
 export interface PluginProcess {
   stdout: Readable | null;
   on(event: 'error', listener: (err: Error) => void): unknown;
-  on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void):
-    unknown;
+  on(
+    event: 'close',
+    listener: (code: number | null, signal: NodeJS.Signals | null) => void,
+  ): unknown;
 }
 
 /** How a plugin is started: node:child_process spawn, or a test's fake. */
@@ -95,11 +98,14 @@ export async function runExecPlugin(
 function checkVersion(label: string, apiVersion: string): void {
   if (SUPPORTED_VERSIONS.includes(apiVersion)) return;
   if (apiVersion === DROPPED_VERSION) {
-    throw new UserError(`${label} uses apiVersion ${DROPPED_VERSION}, which kubectl dropped ` +
-      'in 1.24 (update the plugin and set apiVersion to client.authentication.k8s.io/v1)');
+    throw new UserError(
+      `${label} uses apiVersion ${DROPPED_VERSION}, which kubectl dropped ` +
+        'in 1.24 (update the plugin and set apiVersion to client.authentication.k8s.io/v1)',
+    );
   }
-  throw new UserError(`${label} has unknown apiVersion "${apiVersion}" ` +
-    `(use ${SUPPORTED_VERSIONS.join(' or ')})`);
+  throw new UserError(
+    `${label} has unknown apiVersion "${apiVersion}" ` + `(use ${SUPPORTED_VERSIONS.join(' or ')})`,
+  );
 }
 
 /** client-go's isInteractive: Never, IfAvailable (stdin is a terminal) or Always. */
@@ -107,8 +113,10 @@ function isInteractive(label: string, mode: ExecConfig['interactiveMode'], tty: 
   if (mode === 'Never') return false;
   if (mode === 'IfAvailable') return tty;
   if (!tty) {
-    throw new UserError(`${label} needs a terminal (interactiveMode: Always), but standard ` +
-      'input is not a terminal (run the command from a terminal)');
+    throw new UserError(
+      `${label} needs a terminal (interactiveMode: Always), but standard ` +
+        'input is not a terminal (run the command from a terminal)',
+    );
   }
   return true;
 }
@@ -131,8 +139,9 @@ function clusterInfo(exec: ExecConfig, cluster: ResolvedCluster): Record<string,
   if (cluster.tlsServerName) info['tls-server-name'] = cluster.tlsServerName;
   if (cluster.insecureSkipTlsVerify) info['insecure-skip-tls-verify'] = true;
   if (cluster.certificateAuthorityPem) {
-    info['certificate-authority-data'] = Buffer.from(cluster.certificateAuthorityPem)
-      .toString('base64');
+    info['certificate-authority-data'] = Buffer.from(cluster.certificateAuthorityPem).toString(
+      'base64',
+    );
   }
   if (cluster.proxyUrl) info['proxy-url'] = cluster.proxyUrl;
   if (cluster.disableCompression) info['disable-compression'] = true;
@@ -182,8 +191,9 @@ function startError(label: string, exec: ExecConfig, err: unknown): UserError {
     return new UserError(`failed to run ${label}: executable not found${hint}`, { cause: err });
   }
   if (code === 'EACCES') {
-    return new UserError(`failed to run ${label}: permission denied (is it executable?)`,
-      { cause: err });
+    return new UserError(`failed to run ${label}: permission denied (is it executable?)`, {
+      cause: err,
+    });
   }
   const why = err instanceof Error ? err.message : String(err);
   return new UserError(`failed to run ${label}: ${why}`, { cause: err });
@@ -195,8 +205,10 @@ function startError(label: string, exec: ExecConfig, err: unknown): UserError {
  * restyle or rewrite the terminal. Tabs and line breaks stay.
  */
 export function cleanControlCharacters(text: string): string {
-  return text.replace(/[^\p{L}\p{M}\p{N}\p{P}\p{S}\p{Z}\t\n\v\f\r]/gu, (ch) =>
-    `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`);
+  return text.replace(
+    /[^\p{L}\p{M}\p{N}\p{P}\p{S}\p{Z}\t\n\v\f\r]/gu,
+    (ch) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
 }
 
 /** Checks the reply as client-go does; errors describe it without quoting it. */
@@ -225,8 +237,12 @@ function parseReply(label: string, apiVersion: string, stdout: string): ExecResu
   if (!token && !cert && !key) throw fail('it holds neither a token nor a certificate and key');
   if (!cert !== !key) throw fail('it holds only one of clientCertificateData and clientKeyData');
   if (cert && key) checkKeyPair(label, cert, key);
-  return { token, clientCertificatePem: cert, clientKeyPem: key,
-    expiresAt: expiry(text('expirationTimestamp'), fail) };
+  return {
+    token,
+    clientCertificatePem: cert,
+    clientKeyPem: key,
+    expiresAt: expiry(text('expirationTimestamp'), fail),
+  };
 }
 
 /** JSON, or YAML as client-go's universal decoder also accepts; undefined if neither. */

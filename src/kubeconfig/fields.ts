@@ -9,8 +9,9 @@ import { UserError } from '../errors.js';
 
 /** True for a YAML mapping (a plain object once parsed). */
 export function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) &&
-    !Buffer.isBuffer(value);
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value)
+  );
 }
 
 /** "a list", "a number"...: the YAML type of a parsed value, for messages. */

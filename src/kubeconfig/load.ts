@@ -125,9 +125,12 @@ export async function loadKubeconfig(opts: LoadOptions): Promise<MergedKubeconfi
   }
 
   const merged = mergeKubeconfigs(source, searched, parsed);
-  opts.log.v(1, merged.files.length > 0
-    ? `kubeconfig: read ${merged.files.map((f) => `"${f}"`).join(', ')}`
-    : `kubeconfig: none of ${searched.map((f) => `"${f}"`).join(', ')} exists`);
+  opts.log.v(
+    1,
+    merged.files.length > 0
+      ? `kubeconfig: read ${merged.files.map((f) => `"${f}"`).join(', ')}`
+      : `kubeconfig: none of ${searched.map((f) => `"${f}"`).join(', ')} exists`,
+  );
   return merged;
 }
 
@@ -240,9 +243,7 @@ function checkHeader(file: string, root: Record<string, unknown>): void {
   for (const [key, want] of Object.entries(expected)) {
     const value = topString(file, root, key);
     if (value !== undefined && value !== want) {
-      throw new UserError(
-        `invalid kubeconfig "${file}": ${key} is "${value}", expected "${want}"`,
-      );
+      throw new UserError(`invalid kubeconfig "${file}": ${key} is "${value}", expected "${want}"`);
     }
   }
 }

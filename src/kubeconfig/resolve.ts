@@ -69,8 +69,14 @@ export function resolveConfig(
 
   for (const secret of [user.token, user.password, user.clientKeyPem]) log.addSecret(secret);
   log.v(4, () => describeConnection(cluster, user));
-  return { files: merged.files, contextName: context.name, namespace, cluster, user,
-    requestTimeoutMs };
+  return {
+    files: merged.files,
+    contextName: context.name,
+    namespace,
+    cluster,
+    user,
+    requestTimeoutMs,
+  };
 }
 
 /** kubectl's --request-timeout: "0" none, whole seconds, or a Go duration. */
@@ -174,8 +180,11 @@ function readContext(stanza: Stanza): ChosenContext {
 /** The checked body of a stanza; a name listed twice in its file is refused, like kubectl. */
 function stanzaFields(stanza: Stanza, key: 'cluster' | 'user' | 'context'): Fields {
   if (stanza.duplicatePath) {
-    throw invalidField(stanza.file, `${stanza.path} and ${stanza.duplicatePath}`,
-      `both define ${key} "${stanza.name}" (keep one)`);
+    throw invalidField(
+      stanza.file,
+      `${stanza.path} and ${stanza.duplicatePath}`,
+      `both define ${key} "${stanza.name}" (keep one)`,
+    );
   }
   return Fields.of(stanza.file, `${stanza.path}.${key}`, stanza.body);
 }
@@ -221,17 +230,19 @@ function resolveCluster(
 
   const server = set(flags.server) ?? fields.string('server');
   if (!server) {
-    throw new UserError(name
-      ? `cluster "${name}" has no server (set server in it, or pass --server)`
-      : `context "${context.name}" names no cluster (pass --cluster or --server)`);
+    throw new UserError(
+      name
+        ? `cluster "${name}" has no server (set server in it, or pass --server)`
+        : `context "${context.name}" names no cluster (pass --cluster or --server)`,
+    );
   }
   const serverFromFlag = set(flags.server) !== undefined;
   return {
     name,
     server,
     ...certificateAuthority(name, fields, flags),
-    tlsServerName: set(flags.tlsServerName) ??
-      (serverFromFlag ? undefined : fields.string('tls-server-name')),
+    tlsServerName:
+      set(flags.tlsServerName) ?? (serverFromFlag ? undefined : fields.string('tls-server-name')),
     proxyUrl: proxyUrl(name, fields),
     disableCompression: flags.disableCompression === true || fields.bool('disable-compression'),
   };
@@ -242,41 +253,61 @@ function certificateAuthority(
   cluster: string,
   fields: Fields,
   flags: ConnectionFlags,
-): Pick<ResolvedCluster, 'certificateAuthorityPem' | 'certificateAuthoritySource' |
-  'insecureSkipTlsVerify'> {
+): Pick<
+  ResolvedCluster,
+  'certificateAuthorityPem' | 'certificateAuthoritySource' | 'insecureSkipTlsVerify'
+> {
   const caFlag = set(flags.certificateAuthority);
   if (flags.insecureSkipTlsVerify === true || caFlag) {
     if (flags.insecureSkipTlsVerify === true && caFlag) {
-      throw new UsageError('--certificate-authority cannot be used with ' +
-        '--insecure-skip-tls-verify (an unverified server needs no CA)');
+      throw new UsageError(
+        '--certificate-authority cannot be used with ' +
+          '--insecure-skip-tls-verify (an unverified server needs no CA)',
+      );
     }
     // Either flag replaces both the kubeconfig's CA and its insecure setting.
     if (!caFlag) return { insecureSkipTlsVerify: true };
     const pem = readCertificates(caFlag, `--certificate-authority "${caFlag}"`);
-    return { insecureSkipTlsVerify: false, certificateAuthorityPem: pem,
-      certificateAuthoritySource: `--certificate-authority ${caFlag}` };
+    return {
+      insecureSkipTlsVerify: false,
+      certificateAuthorityPem: pem,
+      certificateAuthoritySource: `--certificate-authority ${caFlag}`,
+    };
   }
 
   const insecure = fields.bool('insecure-skip-tls-verify');
   const data = fields.base64('certificate-authority-data');
   const file = fields.string('certificate-authority');
   if (data !== undefined && file !== undefined) {
-    throw invalidField(fields.file, fields.path,
-      'sets both certificate-authority-data and certificate-authority (keep one)');
+    throw invalidField(
+      fields.file,
+      fields.path,
+      'sets both certificate-authority-data and certificate-authority (keep one)',
+    );
   }
   if (insecure && (data !== undefined || file !== undefined)) {
-    throw invalidField(fields.file, fields.path, 'sets insecure-skip-tls-verify together ' +
-      'with a certificate authority, which kubectl refuses (keep one)');
+    throw invalidField(
+      fields.file,
+      fields.path,
+      'sets insecure-skip-tls-verify together ' +
+        'with a certificate authority, which kubectl refuses (keep one)',
+    );
   }
   if (data !== undefined) {
     checkCertificates(data, `certificate-authority-data of cluster "${cluster}"`);
-    return { insecureSkipTlsVerify: false, certificateAuthorityPem: data,
-      certificateAuthoritySource: 'data' };
+    return {
+      insecureSkipTlsVerify: false,
+      certificateAuthorityPem: data,
+      certificateAuthoritySource: 'data',
+    };
   }
   if (file !== undefined) {
     const pem = readCertificates(file, `certificate-authority "${file}" of cluster "${cluster}"`);
-    return { insecureSkipTlsVerify: false, certificateAuthorityPem: pem,
-      certificateAuthoritySource: `file ${file}` };
+    return {
+      insecureSkipTlsVerify: false,
+      certificateAuthorityPem: pem,
+      certificateAuthoritySource: `file ${file}`,
+    };
   }
   return { insecureSkipTlsVerify: insecure };
 }
@@ -298,8 +329,10 @@ function proxyUrl(cluster: string, fields: Fields): string | undefined {
     throw new UserError(`invalid proxy-url "${text}" of cluster "${cluster}": not a URL`);
   }
   if (!['http', 'https', 'socks5'].includes(scheme)) {
-    throw new UserError(`invalid proxy-url "${text}" of cluster "${cluster}": ` +
-      `unsupported scheme "${scheme}" (use http, https or socks5)`);
+    throw new UserError(
+      `invalid proxy-url "${text}" of cluster "${cluster}": ` +
+        `unsupported scheme "${scheme}" (use http, https or socks5)`,
+    );
   }
   return text;
 }
@@ -309,7 +342,9 @@ function proxyUrl(cluster: string, fields: Fields): string | undefined {
  * and fragment, and a bare host:port gets https when TLS settings exist.
  */
 function normalizeServer(cluster: ResolvedCluster, user: ResolvedUser): string {
-  const tls = cluster.certificateAuthorityPem !== undefined || cluster.insecureSkipTlsVerify ||
+  const tls =
+    cluster.certificateAuthorityPem !== undefined ||
+    cluster.insecureSkipTlsVerify ||
     user.clientCertificatePem !== undefined;
   const withScheme = cluster.server.includes('://')
     ? cluster.server
@@ -318,8 +353,9 @@ function normalizeServer(cluster: ResolvedCluster, user: ResolvedUser): string {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new UserError(`invalid server "${cluster.server}" of cluster "${cluster.name}": ` +
-      'not a URL');
+    throw new UserError(
+      `invalid server "${cluster.server}" of cluster "${cluster.name}": ` + 'not a URL',
+    );
   }
   if (url.pathname.length > 1 && (url.search !== '' || url.hash !== '')) {
     return `${url.protocol}//${url.host}${url.pathname}`;
@@ -331,7 +367,8 @@ function normalizeServer(cluster: ResolvedCluster, user: ResolvedUser): string {
 function clusterExtension(merged: MergedKubeconfig, name: string): unknown {
   const stanza = name ? merged.clusters.get(name) : undefined;
   if (!stanza) return undefined;
-  const found = stanzaFields(stanza, 'cluster').mappings('extensions')
+  const found = stanzaFields(stanza, 'cluster')
+    .mappings('extensions')
     .find((entry) => entry.string('name') === EXEC_EXTENSION);
   return found?.raw('extension');
 }
@@ -375,13 +412,16 @@ function clientCertificate(
   if (!cert) return {};
   const key = pemSource(fields, flags.clientKey, 'client-key');
   if (!key) {
-    throw new UserError(`user "${user}" has a client certificate but no client key ` +
-      '(set client-key or client-key-data, or pass --client-key)');
+    throw new UserError(
+      `user "${user}" has a client certificate but no client key ` +
+        '(set client-key or client-key-data, or pass --client-key)',
+    );
   }
-  const certPem = cert.data ?? readReferencedFile(cert.file, `client-certificate "${cert.file}"` +
-    ` of user "${user}"`);
-  const keyPem = key.data ?? readReferencedFile(key.file, `client-key "${key.file}" of user ` +
-    `"${user}"`);
+  const certPem =
+    cert.data ??
+    readReferencedFile(cert.file, `client-certificate "${cert.file}"` + ` of user "${user}"`);
+  const keyPem =
+    key.data ?? readReferencedFile(key.file, `client-key "${key.file}" of user ` + `"${user}"`);
   checkKeyPair(`user "${user}"`, certPem, keyPem);
   return { clientCertificatePem: certPem, clientKeyPem: keyPem };
 }
@@ -396,16 +436,22 @@ function pemSource(
   const data = fields.base64(`${field}-data`);
   const file = fields.string(field);
   if (data !== undefined && file !== undefined) {
-    throw invalidField(fields.file, fields.path, `sets both ${field}-data and ${field} ` +
-      '(keep one)');
+    throw invalidField(
+      fields.file,
+      fields.path,
+      `sets both ${field}-data and ${field} ` + '(keep one)',
+    );
   }
   if (data !== undefined) return { data };
   return file === undefined ? undefined : { file };
 }
 
 /** --as/--as-group/--as-uid over the stanza's as, as-groups, as-uid; extras from the stanza. */
-function impersonation(user: string, fields: Fields, flags: ConnectionFlags):
-  Impersonation | undefined {
+function impersonation(
+  user: string,
+  fields: Fields,
+  flags: ConnectionFlags,
+): Impersonation | undefined {
   const groups = flags.asGroups?.filter((g) => g !== '') ?? [];
   const result: Impersonation = {
     user: set(flags.as) ?? fields.string('as'),
@@ -413,11 +459,13 @@ function impersonation(user: string, fields: Fields, flags: ConnectionFlags):
     uid: set(flags.asUid) ?? fields.string('as-uid'),
     extra: fields.stringLists('as-user-extra'),
   };
-  const extras = result.groups.length > 0 || result.uid !== undefined ||
-    Object.keys(result.extra).length > 0;
+  const extras =
+    result.groups.length > 0 || result.uid !== undefined || Object.keys(result.extra).length > 0;
   if (!result.user && extras) {
-    throw new UserError(`impersonation for user "${user}" sets groups, a uid or extras but ` +
-      'no user to impersonate (pass --as, or set as in the user stanza)');
+    throw new UserError(
+      `impersonation for user "${user}" sets groups, a uid or extras but ` +
+        'no user to impersonate (pass --as, or set as in the user stanza)',
+    );
   }
   return result.user ? result : undefined;
 }
@@ -435,15 +483,21 @@ function readExec(exec: Fields): ExecConfig {
     return { name, value: entry.string('value') ?? '' };
   });
   // v1 makes the mode mandatory; the older versions default to IfAvailable.
-  const mode = exec.string('interactiveMode') ?? (apiVersion === EXEC_V1 ? undefined
-    : 'IfAvailable');
+  const mode =
+    exec.string('interactiveMode') ?? (apiVersion === EXEC_V1 ? undefined : 'IfAvailable');
   if (mode === undefined) {
-    throw invalidField(exec.file, exec.at('interactiveMode'),
-      `must be set with apiVersion ${EXEC_V1} (Never, IfAvailable or Always)`);
+    throw invalidField(
+      exec.file,
+      exec.at('interactiveMode'),
+      `must be set with apiVersion ${EXEC_V1} (Never, IfAvailable or Always)`,
+    );
   }
   if (!isInteractiveMode(mode)) {
-    throw invalidField(exec.file, exec.at('interactiveMode'),
-      `is "${mode}", expected Never, IfAvailable or Always`);
+    throw invalidField(
+      exec.file,
+      exec.at('interactiveMode'),
+      `is "${mode}", expected Never, IfAvailable or Always`,
+    );
   }
   return {
     apiVersion,
@@ -464,8 +518,10 @@ function isInteractiveMode(mode: string): mode is ExecConfig['interactiveMode'] 
 function checkMethods(user: ResolvedUser, fields: Fields): void {
   const hasToken = user.token !== undefined || user.tokenFile !== undefined;
   if (hasToken && (user.username !== undefined || user.password !== undefined)) {
-    throw new UserError(`user "${user.name}" has both a token and a username/password, ` +
-      'and kubectl allows only one (remove one, or override with --token or --username)');
+    throw new UserError(
+      `user "${user.name}" has both a token and a username/password, ` +
+        'and kubectl allows only one (remove one, or override with --token or --username)',
+    );
   }
   if (user.exec && user.authProvider) {
     throw invalidField(fields.file, fields.path, 'sets both exec and auth-provider (keep one)');
@@ -480,12 +536,16 @@ function checkMethods(user: ResolvedUser, fields: Fields): void {
 function warnShadowedToken(flags: ConnectionFlags, user: ResolvedUser, log: Logger): void {
   if (!set(flags.token)) return;
   if (user.tokenFile !== undefined) {
-    log.warn(`user "${user.name}" has a tokenFile, which kubectl uses instead of --token ` +
-      'while the file can be read');
+    log.warn(
+      `user "${user.name}" has a tokenFile, which kubectl uses instead of --token ` +
+        'while the file can be read',
+    );
   }
   if (user.clientCertificatePem !== undefined) {
-    log.warn(`user "${user.name}" has a client certificate, which kubectl sends along with ` +
-      '--token; the API server usually authenticates the certificate');
+    log.warn(
+      `user "${user.name}" has a client certificate, which kubectl sends along with ` +
+        '--token; the API server usually authenticates the certificate',
+    );
   }
 }
 
@@ -499,9 +559,11 @@ function describeConnection(cluster: ResolvedCluster, user: ResolvedUser): strin
     user.exec && `exec ${user.exec.command}`,
     user.authProvider && `auth-provider ${user.authProvider}`,
   ].filter(Boolean);
-  return `kubeconfig: server ${cluster.server}, CA ` +
+  return (
+    `kubeconfig: server ${cluster.server}, CA ` +
     `${cluster.certificateAuthoritySource ?? 'system roots'}` +
-    `${cluster.insecureSkipTlsVerify ? ' (insecure)' : ''}, auth ${auth.join(', ') || 'none'}`;
+    `${cluster.insecureSkipTlsVerify ? ' (insecure)' : ''}, auth ${auth.join(', ') || 'none'}`
+  );
 }
 
 function quoteAll(items: string[]): string {

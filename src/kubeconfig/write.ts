@@ -38,8 +38,11 @@ export function renderManifests(manifests: object[], format: OutputFormat): stri
   return manifests.map((m) => stringify(m, { lineWidth: 0 })).join('---\n');
 }
 
+/** The process's stdout, for main to hand to the commands. */
+export const standardOutput: OutputSink = { write: (text: string) => process.stdout.write(text) };
+
 /** Writes text to stdout. */
-export function printToStdout(text: string, out: OutputSink = process.stdout): void {
+export function printToStdout(text: string, out: OutputSink = standardOutput): void {
   out.write(text);
 }
 
@@ -51,7 +54,8 @@ export async function checkOutputFile(file: string, force: boolean): Promise<voi
   const dir = path.dirname(path.resolve(file));
   try {
     const stat = await fs.stat(dir);
-    if (!stat.isDirectory()) throw new UserError(`cannot write "${file}": "${dir}" is not a folder`);
+    if (!stat.isDirectory())
+      throw new UserError(`cannot write "${file}": "${dir}" is not a folder`);
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError(`cannot write "${file}": the folder "${dir}" does not exist`);

@@ -135,19 +135,28 @@ const writes = (reqs: SeenRequest[]) =>
 describe('create', () => {
   it('creates the account, binds a clusterrole and prints a kubeconfig', async () => {
     const dir = kubeconfigDir();
-    const r = await run(flags(dir, { clusterRoles: ['edit'], duration: '24h' }), emptyCluster([], 90000));
+    const r = await run(
+      flags(dir, { clusterRoles: ['edit'], duration: '24h' }),
+      emptyCluster([], 90000),
+    );
     expect(r.failure).toBeUndefined();
     const rb = '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings';
     expect(writes(r.requests)[0]).toBe(`PATCH ${saPath}`);
     expect(writes(r.requests).sort()).toEqual(
-      [`PATCH ${saPath}`, `POST ${saPath}/token`, `PATCH ${rb}/sa-kubeconfig:jenkins:clusterrole:edit`].sort(),
+      [
+        `PATCH ${saPath}`,
+        `POST ${saPath}/token`,
+        `PATCH ${rb}/sa-kubeconfig:jenkins:clusterrole:edit`,
+      ].sort(),
     );
 
     const sa = r.requests.find((q) => q.method === 'PATCH' && q.path === saPath);
     expect(sa?.headers['Content-Type']).toBe('application/apply-patch+yaml');
     expect(sa?.query.get('fieldManager')).toBe('kubectl-sa-kubeconfig');
     expect(sa?.headers.Authorization).toBe(`Bearer ${callerToken}`);
-    const binding = r.requests.find((q) => q.method === 'PATCH' && q.path.includes('rolebindings/'));
+    const binding = r.requests.find(
+      (q) => q.method === 'PATCH' && q.path.includes('rolebindings/'),
+    );
     expect(binding?.body).toMatchObject({
       kind: 'RoleBinding',
       roleRef: { kind: 'ClusterRole', name: 'edit' },
@@ -219,7 +228,9 @@ describe('create', () => {
     const r = await run(flags(kubeconfigDir(), { clusterRoles: ['edit'] }), emptyCluster([refuse]));
     expect(r.failure).toBeInstanceOf(PartialFailureError);
     expect((r.failure as PartialFailureError).state).toContain('serviceaccount/jenkins created');
-    expect((r.failure as Error).message).toContain('(to bind a role you must hold all its permissions');
+    expect((r.failure as Error).message).toContain(
+      '(to bind a role you must hold all its permissions',
+    );
   });
 
   it('explains a missing namespace', async () => {
@@ -231,15 +242,20 @@ describe('create', () => {
   });
 
   it('removes grants no longer asked for', async () => {
-    const old = on('GET', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', list([
-      { metadata: { name: 'sa-kubeconfig:jenkins:clusterrole:view', namespace: 'team' } },
-    ]));
+    const old = on(
+      'GET',
+      '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings',
+      list([{ metadata: { name: 'sa-kubeconfig:jenkins:clusterrole:view', namespace: 'team' } }]),
+    );
     const del = on(
       'DELETE',
       '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings/sa-kubeconfig:jenkins:clusterrole:view',
       { status: 200, body: {} },
     );
-    const r = await run(flags(kubeconfigDir(), { clusterRoles: ['edit'] }), emptyCluster([old, del]));
+    const r = await run(
+      flags(kubeconfigDir(), { clusterRoles: ['edit'] }),
+      emptyCluster([old, del]),
+    );
     expect(r.failure).toBeUndefined();
     expect(r.stderr).toContain(
       'rolebinding.rbac.authorization.k8s.io/sa-kubeconfig:jenkins:clusterrole:view deleted',
@@ -256,7 +272,9 @@ describe('create', () => {
     expect(parse(readFileSync(file, 'utf8')).users[0].user.token).toBe(token);
 
     const again = await run(flags(dir, { outputFile: file }), emptyCluster());
-    expect((again.failure as Error).message).toBe(`"${file}" already exists (pass --force to replace it)`);
+    expect((again.failure as Error).message).toBe(
+      `"${file}" already exists (pass --force to replace it)`,
+    );
     expect(again.requests).toEqual([]);
   });
 });
@@ -275,7 +293,11 @@ describe('create --verify', () => {
   });
 
   it('fails clearly when the server refuses the new token', async () => {
-    const refuse = on('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', status(401, 'Unauthorized', 'Unauthorized'));
+    const refuse = on(
+      'POST',
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      status(401, 'Unauthorized', 'Unauthorized'),
+    );
     const r = await run(flags(kubeconfigDir(), { verify: true }), emptyCluster([refuse]));
     expect((r.failure as Error).message).toContain(
       'the new kubeconfig does not work: failed to create selfsubjectreviews: the server rejected the credentials (401 Unauthorized)',
@@ -285,10 +307,19 @@ describe('create --verify', () => {
   it('falls back to TokenReview where SelfSubjectReview does not exist', async () => {
     const tokenReview = on('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
       status: 201,
-      body: { status: { authenticated: true, user: { username: 'system:serviceaccount:team:jenkins' } } },
+      body: {
+        status: { authenticated: true, user: { username: 'system:serviceaccount:team:jenkins' } },
+      },
     });
-    const absent = on('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', status(404, 'NotFound', 'no'));
-    const r = await run(flags(kubeconfigDir(), { verify: true }), emptyCluster([absent, tokenReview]));
+    const absent = on(
+      'POST',
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      status(404, 'NotFound', 'no'),
+    );
+    const r = await run(
+      flags(kubeconfigDir(), { verify: true }),
+      emptyCluster([absent, tokenReview]),
+    );
     expect(r.failure).toBeUndefined();
     expect(r.stderr).toContain('(TokenReview)');
     const review = r.requests.find((q) => q.path.endsWith('/tokenreviews'));
@@ -310,7 +341,10 @@ describe('create --dry-run', () => {
   });
 
   it('server: sends every write with dryRun=All and requests no token', async () => {
-    const r = await run(flags(kubeconfigDir(), { dryRun: 'server', clusterRoles: ['edit'] }), emptyCluster());
+    const r = await run(
+      flags(kubeconfigDir(), { dryRun: 'server', clusterRoles: ['edit'] }),
+      emptyCluster(),
+    );
     expect(r.failure).toBeUndefined();
     const sent = r.requests.filter((q) => q.method !== 'GET');
     expect(sent.map((q) => q.query.get('dryRun'))).toEqual(['All', 'All']);
@@ -329,7 +363,13 @@ describe('create token kinds', () => {
   it('--revocable binds the token to a Secret made for it', async () => {
     const secret = (req: SeenRequest) =>
       req.method === 'PATCH' && req.path.includes('/secrets/')
-        ? { status: 200, body: { ...(req.body as object), metadata: { ...(req.body as { metadata: object }).metadata, uid: 'uid-1' } } }
+        ? {
+            status: 200,
+            body: {
+              ...(req.body as object),
+              metadata: { ...(req.body as { metadata: object }).metadata, uid: 'uid-1' },
+            },
+          }
         : undefined;
     const r = await run(flags(kubeconfigDir(), { revocable: true }), emptyCluster([secret]));
     expect(r.failure).toBeUndefined();
@@ -337,7 +377,8 @@ describe('create token kinds', () => {
     expect(tokenReq?.body).toMatchObject({
       spec: { boundObjectRef: { kind: 'Secret', apiVersion: 'v1', uid: 'uid-1' } },
     });
-    const name = (tokenReq?.body as { spec: { boundObjectRef: { name: string } } }).spec.boundObjectRef.name;
+    const name = (tokenReq?.body as { spec: { boundObjectRef: { name: string } } }).spec
+      .boundObjectRef.name;
     expect(name).toMatch(/^sa-kubeconfig-jenkins-[0-9a-f]{6}$/);
     expect(r.stderr).toContain(`(revoke it early: kubectl delete secret -n team ${name})`);
   });
@@ -354,7 +395,9 @@ describe('create token kinds', () => {
     expect(r.failure).toBeUndefined();
     expect(parse(r.stdout).users[0].user.token).toBe(token);
     expect(r.requests.some((q) => q.path.endsWith('/token'))).toBe(false);
-    expect(r.stderr).toContain('Warning: the legacy token of serviceaccount "team/jenkins" never expires');
+    expect(r.stderr).toContain(
+      'Warning: the legacy token of serviceaccount "team/jenkins" never expires',
+    );
   });
 
   const clashes: [Partial<CreateFlags>, string][] = [

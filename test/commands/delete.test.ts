@@ -78,10 +78,12 @@ function cluster(objects: Objects, extra: Route[] = []): Route[] {
     const items = names.map((name) => ({ metadata: { name, namespace, labels } }));
     return on('GET', url, { status: 200, body: { items } });
   });
-  const object = (url: string, name: string, l?: Record<string, string>): Route => (req) => {
-    if (req.method !== 'GET' || req.path !== url || !l) return undefined;
-    return { status: 200, body: { metadata: { name, labels: l } } };
-  };
+  const object =
+    (url: string, name: string, l?: Record<string, string>): Route =>
+    (req) => {
+      if (req.method !== 'GET' || req.path !== url || !l) return undefined;
+      return { status: 200, body: { metadata: { name, labels: l } } };
+    };
   return [
     ...extra,
     ...lists,

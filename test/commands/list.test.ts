@@ -107,8 +107,13 @@ const team = {
     secret('ci-token-old', 'ci', 'revocable', '2026-12-02T10:00:00Z', '2026-12-03T10:00:00.000Z'),
     secret('ci-token-new', 'ci', 'revocable', '2026-12-03T09:00:00Z', '2026-12-04T09:00:00.000Z'),
     secret('old-bot-token', 'old-bot', 'legacy', '2026-10-01T00:00:00Z'),
-    secret('expired-bot-1', 'expired-bot', 'revocable', '2026-12-03T09:58:30Z',
-      '2026-12-03T09:59:00Z'),
+    secret(
+      'expired-bot-1',
+      'expired-bot',
+      'revocable',
+      '2026-12-03T09:58:30Z',
+      '2026-12-03T09:59:00Z',
+    ),
   ],
 };
 
@@ -210,11 +215,25 @@ describe('list', () => {
         [14, 73, 12, 33, 7, 28],
         [
           ['NAME', 'GRANTS', 'TOKEN', 'EXPIRES', 'AGE', 'SECRETS', 'CREATED'],
-          ['ci', allGrants, 'revocable', '2026-12-04T09:00:00.000Z', '2d2h',
-            'ci-token-new,ci-token-old', '2026-12-01T08:00:00Z'],
+          [
+            'ci',
+            allGrants,
+            'revocable',
+            '2026-12-04T09:00:00.000Z',
+            '2d2h',
+            'ci-token-new,ci-token-old',
+            '2026-12-01T08:00:00Z',
+          ],
           ['deploy', 'role/deployer', 'bound', 'unknown', '5m', '<none>', '2026-12-03T09:55:00Z'],
-          ['expired-bot', '<none>', 'revocable', '2026-12-03T09:59:00Z (expired)', '90s',
-            'expired-bot-1', '2026-12-03T09:58:30Z'],
+          [
+            'expired-bot',
+            '<none>',
+            'revocable',
+            '2026-12-03T09:59:00Z (expired)',
+            '90s',
+            'expired-bot-1',
+            '2026-12-03T09:58:30Z',
+          ],
           ['old-bot', '<none>', 'legacy', 'never', '63d', 'old-bot-token', '2026-10-01T00:00:00Z'],
           ['revoked-bot', '<none>', 'revocable', 'unknown', '3h', '<none>', '2026-12-03T07:00:00Z'],
         ],
@@ -224,8 +243,13 @@ describe('list', () => {
 
   it('lists every namespace with -A, with a NAMESPACE column', async () => {
     // The ClusterRoleBinding names its account's namespace in a label only.
-    const crb = binding('sa-kubeconfig:prod:web:clusterrole:view', 'web', 'ClusterRole/view',
-      '2026-11-03T10:00:00Z', 'prod');
+    const crb = binding(
+      'sa-kubeconfig:prod:web:clusterrole:view',
+      'web',
+      'ClusterRole/view',
+      '2026-11-03T10:00:00Z',
+      'prod',
+    );
     const routes = [
       on('GET', '/api/v1/serviceaccounts', list([serviceAccount('ci', '2026-12-03T09:00:00Z')])),
       on('GET', `${rbac}/rolebindings`, list([])),

@@ -98,7 +98,9 @@ for (const cluster of e2e().clusters) {
       const second = run(cluster, args);
       expect(second.code).toBe(0);
       expect(second.stderr).toContain('serviceaccount/rules unchanged');
-      expect(second.stderr).toContain('role.rbac.authorization.k8s.io/sa-kubeconfig:rules unchanged');
+      expect(second.stderr).toContain(
+        'role.rbac.authorization.k8s.io/sa-kubeconfig:rules unchanged',
+      );
       expect(second.stderr).not.toMatch(/ (created|configured|deleted)/);
 
       const changed = run(cluster, [
@@ -111,20 +113,31 @@ for (const cluster of e2e().clusters) {
         'pods,cm',
       ]);
       expect(changed.code).toBe(0);
-      expect(changed.stderr).toContain('role.rbac.authorization.k8s.io/sa-kubeconfig:rules configured');
+      expect(changed.stderr).toContain(
+        'role.rbac.authorization.k8s.io/sa-kubeconfig:rules configured',
+      );
       const file = writeTemp('rules.kubeconfig', changed.stdout);
       expect(canI(file, 'list', 'configmaps', '-n', 'default')).toBe('yes');
       expect(canI(file, 'delete', 'pods', '-n', 'default')).toBe('no');
 
       const swapped = run(cluster, ['rules', '-n', 'default', '--clusterrole', 'view']);
       expect(swapped.code).toBe(0);
-      expect(swapped.stderr).toContain('role.rbac.authorization.k8s.io/sa-kubeconfig:rules deleted');
+      expect(swapped.stderr).toContain(
+        'role.rbac.authorization.k8s.io/sa-kubeconfig:rules deleted',
+      );
       const roles = admin(cluster, ['get', 'roles', '-n', 'default', '-o', 'name']);
       expect(roles.stdout).not.toContain('sa-kubeconfig:rules');
     });
 
     it('grants cluster-wide with --cluster-wide', () => {
-      const r = run(cluster, ['reader', '-n', 'default', '--clusterrole', 'view', '--cluster-wide']);
+      const r = run(cluster, [
+        'reader',
+        '-n',
+        'default',
+        '--clusterrole',
+        'view',
+        '--cluster-wide',
+      ]);
       expect(r.code).toBe(0);
       const file = writeTemp('reader.kubeconfig', r.stdout);
       expect(canI(file, 'list', 'pods', '-n', 'kube-system')).toBe('yes');
@@ -178,12 +191,36 @@ for (const cluster of e2e().clusters) {
       const ns = 'alice-space';
       admin(cluster, ['create', 'namespace', ns]);
       // Every verb on these but escalate and bind, so RBAC's check applies.
-      admin(cluster, ['create', 'role', 'sa-admin', '-n', ns,
+      admin(cluster, [
+        'create',
+        'role',
+        'sa-admin',
+        '-n',
+        ns,
         '--verb=get,list,watch,create,update,patch,delete',
-        '--resource=serviceaccounts,serviceaccounts/token,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io']);
-      admin(cluster, ['create', 'rolebinding', 'alice-sa-admin', '-n', ns, '--role=sa-admin', '--user=alice']);
+        '--resource=serviceaccounts,serviceaccounts/token,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io',
+      ]);
+      admin(cluster, [
+        'create',
+        'rolebinding',
+        'alice-sa-admin',
+        '-n',
+        ns,
+        '--role=sa-admin',
+        '--user=alice',
+      ]);
       const alice = path.join(cluster.dir, 'alice.kubeconfig');
-      const r = plugin(['escalator', '-n', ns, '--verb', 'get', '--resource', 'secrets', '--kubeconfig', alice]);
+      const r = plugin([
+        'escalator',
+        '-n',
+        ns,
+        '--verb',
+        'get',
+        '--resource',
+        'secrets',
+        '--kubeconfig',
+        alice,
+      ]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('RBAC lets you grant only permissions you hold yourself');
       expect(r.stderr).toContain('these changes were made before the failure and remain');
@@ -198,8 +235,25 @@ for (const cluster of e2e().clusters) {
 
       const dir = workDir();
       const otherCa = path.join(dir, 'other-ca.crt');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=other',
-        '-keyout', path.join(dir, 'other-ca.key'), '-out', otherCa, '-days', '1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-subj',
+          '/CN=other',
+          '-keyout',
+          path.join(dir, 'other-ca.key'),
+          '-out',
+          otherCa,
+          '-days',
+          '1',
+        ],
+        { stdio: 'ignore' },
+      );
       const wrongCa = run(cluster, ['ci', '--certificate-authority', otherCa]);
       expect(wrongCa.code).toBe(1);
       expect(wrongCa.stderr).toContain(`failed to verify the TLS certificate of ${cluster.server}`);

@@ -24,11 +24,22 @@ function ok(cluster: Cluster, args: string[]) {
 function labelled(cluster: Cluster, ns: string, name: string): string[] {
   const account = `kubectl-sa-kubeconfig/serviceaccount=${name}`;
   const namespaced = admin(cluster, [
-    'get', 'rolebindings,roles,secrets,serviceaccounts', '-n', ns, '-l', account, '-o', 'name',
+    'get',
+    'rolebindings,roles,secrets,serviceaccounts',
+    '-n',
+    ns,
+    '-l',
+    account,
+    '-o',
+    'name',
   ]);
   const clusterScoped = admin(cluster, [
-    'get', 'clusterrolebindings,clusterroles', '-o', 'name',
-    '-l', `${account},kubectl-sa-kubeconfig/namespace=${ns}`,
+    'get',
+    'clusterrolebindings,clusterroles',
+    '-o',
+    'name',
+    '-l',
+    `${account},kubectl-sa-kubeconfig/namespace=${ns}`,
   ]);
   expect(namespaced.code).toBe(0);
   expect(clusterScoped.code).toBe(0);
@@ -42,7 +53,13 @@ function labelled(cluster: Cluster, ns: string, name: string): string[] {
  */
 function makeAccounts(cluster: Cluster, ns: string): { editorConfig: string } {
   const editor = ok(cluster, [
-    'editor', '-n', ns, '--create-namespace', '--clusterrole', 'edit', '--revocable',
+    'editor',
+    '-n',
+    ns,
+    '--create-namespace',
+    '--clusterrole',
+    'edit',
+    '--revocable',
   ]);
   ok(cluster, ['reader', '-n', ns, '--verb', 'get', '--resource', 'pods', '--cluster-wide']);
   expect(admin(cluster, ['create', 'serviceaccount', 'reused', '-n', ns]).code).toBe(0);
@@ -192,8 +209,15 @@ for (const cluster of e2e().clusters) {
     it('refuses to delete when cluster-wide grants cannot be listed', () => {
       const ns = 'lc-alice';
       ok(cluster, ['wide', '-n', ns, '--create-namespace', '--clusterrole=view', '--cluster-wide']);
-      admin(cluster, ['create', 'rolebinding', 'alice-admin', '-n', ns, '--clusterrole=admin',
-        '--user=alice']);
+      admin(cluster, [
+        'create',
+        'rolebinding',
+        'alice-admin',
+        '-n',
+        ns,
+        '--clusterrole=admin',
+        '--user=alice',
+      ]);
       const alice = `${cluster.dir}/alice.kubeconfig`;
       const r = plugin(['delete', 'wide', '-n', ns, '--kubeconfig', alice]);
       expect(r.code).toBe(1);

@@ -8,7 +8,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 
-import { type Cluster, admin, adminConfig, e2e, kubectl, plugin, workDir, writeTemp } from './context.js';
+import {
+  type Cluster,
+  admin,
+  adminConfig,
+  e2e,
+  kubectl,
+  plugin,
+  workDir,
+  writeTemp,
+} from './context.js';
 
 function run(cluster: Cluster, args: string[]) {
   return plugin(['--kubeconfig', adminConfig(cluster), ...args]);
@@ -60,7 +69,15 @@ function labelled(cluster: Cluster, ns: string, name: string): string {
 for (const cluster of e2e().clusters) {
   describe(`lifecycle on ${cluster.name} (${cluster.version})`, () => {
     it('--dry-run=client prints committable manifests and creates nothing', () => {
-      const r = run(cluster, ['preview', '-n', 'default', '--clusterrole', 'view', '--revocable', '--dry-run=client']);
+      const r = run(cluster, [
+        'preview',
+        '-n',
+        'default',
+        '--clusterrole',
+        'view',
+        '--revocable',
+        '--dry-run=client',
+      ]);
       expect(r.code).toBe(0);
       const kinds = parseAllDocuments(r.stdout).map((d) => d.toJS().kind);
       expect(kinds).toEqual(['ServiceAccount', 'RoleBinding', 'Secret']);
@@ -69,16 +86,36 @@ for (const cluster of e2e().clusters) {
     });
 
     it('--dry-run=server lets the API check the plan and stores nothing', () => {
-      const r = run(cluster, ['preview2', '-n', 'default', '--verb', 'get', '--resource', 'pods', '--dry-run=server']);
+      const r = run(cluster, [
+        'preview2',
+        '-n',
+        'default',
+        '--verb',
+        'get',
+        '--resource',
+        'pods',
+        '--dry-run=server',
+      ]);
       expect(r.code).toBe(0);
       expect(r.stderr).toContain('serviceaccount/preview2 created (server dry run)');
-      expect(r.stderr).toContain('role.rbac.authorization.k8s.io/sa-kubeconfig:preview2 created (server dry run)');
+      expect(r.stderr).toContain(
+        'role.rbac.authorization.k8s.io/sa-kubeconfig:preview2 created (server dry run)',
+      );
       expect(labelled(cluster, 'default', 'preview2')).toBe('');
     });
 
     it('--dry-run=server reports an RBAC refusal', () => {
       const alice = path.join(cluster.dir, 'alice.kubeconfig');
-      const r = plugin(['preview3', '-n', 'default', '--clusterrole', 'edit', '--dry-run=server', '--kubeconfig', alice]);
+      const r = plugin([
+        'preview3',
+        '-n',
+        'default',
+        '--clusterrole',
+        'edit',
+        '--dry-run=server',
+        '--kubeconfig',
+        alice,
+      ]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/forbidden/);
     });
@@ -96,19 +133,39 @@ for (const cluster of e2e().clusters) {
 
     it('rotate leaves exactly one valid revocable token, in the same file', async () => {
       const file = path.join(workDir(), 'rot.kubeconfig');
-      const first = run(cluster, ['rot', '-n', 'default', '--revocable', '--clusterrole', 'view', '--output-file', file]);
+      const first = run(cluster, [
+        'rot',
+        '-n',
+        'default',
+        '--revocable',
+        '--clusterrole',
+        'view',
+        '--output-file',
+        file,
+      ]);
       expect(first.code).toBe(0);
       const oldToken = tokenOf(readFileSync(file, 'utf8'));
 
       const rotated = run(cluster, ['rotate', 'rot', '-n', 'default', '--output-file', file]);
-      expect(rotated.stderr).toContain('verified: the kubeconfig authenticates as system:serviceaccount:default:rot');
+      expect(rotated.stderr).toContain(
+        'verified: the kubeconfig authenticates as system:serviceaccount:default:rot',
+      );
       expect(rotated.code).toBe(0);
       expect(rotated.stderr).toContain('(its token is revoked)');
       const newToken = tokenOf(readFileSync(file, 'utf8'));
       expect(newToken).not.toBe(oldToken);
       expect(accepted(cluster, newToken)).toBe(true);
       expect(await refusedWithin(cluster, oldToken, 15)).toBeLessThan(15);
-      const secrets = admin(cluster, ['get', 'secrets', '-n', 'default', '-l', 'kubectl-sa-kubeconfig/serviceaccount=rot', '-o', 'name']);
+      const secrets = admin(cluster, [
+        'get',
+        'secrets',
+        '-n',
+        'default',
+        '-l',
+        'kubectl-sa-kubeconfig/serviceaccount=rot',
+        '-o',
+        'name',
+      ]);
       expect(secrets.stdout.trim().split('\n')).toHaveLength(1);
     });
 

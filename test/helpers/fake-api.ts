@@ -42,17 +42,25 @@ export function fakeApi(routes: Route[]): FakeApi {
       requests.push(req);
       const reply = routes.map((r) => r(req)).find((r) => r !== undefined) ?? notFound(req.path);
       const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
-      return new ResponseContext(reply.status, { 'content-type': 'application/json' }, {
-        text: async () => text,
-        binary: async () => Buffer.from(text),
-      });
+      return new ResponseContext(
+        reply.status,
+        { 'content-type': 'application/json' },
+        {
+          text: async () => text,
+          binary: async () => Buffer.from(text),
+        },
+      );
     },
   });
   return { httpApi, requests };
 }
 
 /** Matches "METHOD /path" exactly (query ignored). */
-export function on(method: string, path: string, reply: Reply | ((r: SeenRequest) => Reply)): Route {
+export function on(
+  method: string,
+  path: string,
+  reply: Reply | ((r: SeenRequest) => Reply),
+): Route {
   return (req) => {
     if (req.method !== method || req.path !== path) return undefined;
     return typeof reply === 'function' ? reply(req) : reply;
@@ -61,7 +69,10 @@ export function on(method: string, path: string, reply: Reply | ((r: SeenRequest
 
 /** A Status body as the API server sends with a refusal. */
 export function status(code: number, reason: string, message: string): Reply {
-  return { status: code, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code } };
+  return {
+    status: code,
+    body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code },
+  };
 }
 
 /** The 404 the API server gives for a missing object. */

@@ -4,7 +4,10 @@ import { redactBody } from '../../src/k8s/redact.js';
 
 describe('redactBody', () => {
   it('hides tokens and secret data at any depth', () => {
-    const body = JSON.stringify({ status: { token: 'abc', expirationTimestamp: 'x' }, data: { t: 'y' } });
+    const body = JSON.stringify({
+      status: { token: 'abc', expirationTimestamp: 'x' },
+      data: { t: 'y' },
+    });
     expect(redactBody(body)).toBe(
       '{"status":{"token":"<redacted>","expirationTimestamp":"x"},"data":"<redacted>"}',
     );

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatSeconds, secondsUntil, shortfallWarning, tokenSeconds } from '../../src/k8s/token.js';
+import {
+  formatSeconds,
+  secondsUntil,
+  shortfallWarning,
+  tokenSeconds,
+} from '../../src/k8s/token.js';
 
 describe('tokenSeconds', () => {
   it('accepts the bounds', () => {
@@ -20,7 +25,9 @@ describe('shortfallWarning', () => {
   const at = (s: number) => ({ token: 't', expiresAt: new Date(now.getTime() + s * 1000) });
 
   it('is silent when the server gave what was asked, or nothing was asked', () => {
-    expect(shortfallWarning({ durationSeconds: 3600, audiences: [] }, at(3590), now)).toBeUndefined();
+    expect(
+      shortfallWarning({ durationSeconds: 3600, audiences: [] }, at(3590), now),
+    ).toBeUndefined();
     expect(shortfallWarning({ audiences: [] }, at(60), now)).toBeUndefined();
   });
 

@@ -28,7 +28,10 @@ describe('buildKubeconfig', () => {
         },
       ],
       contexts: [
-        { name: 'apps/ci@prod', context: { cluster: 'sa-kubeconfig@prod', user: 'apps/ci@prod', namespace: 'apps' } },
+        {
+          name: 'apps/ci@prod',
+          context: { cluster: 'sa-kubeconfig@prod', user: 'apps/ci@prod', namespace: 'apps' },
+        },
       ],
       'current-context': 'apps/ci@prod',
       kind: 'Config',
@@ -38,8 +41,19 @@ describe('buildKubeconfig', () => {
   });
 
   it('keeps insecure, proxy and server name only when the source has them', () => {
-    const c = { ...cluster, certificateAuthorityPem: undefined, insecureSkipTlsVerify: true, proxyUrl: 'socks5://p:1080', tlsServerName: 'n' };
-    const config = buildKubeconfig({ cluster: c, token: 't', namespace: 'x', names: defaultNames('a', 'x', 'p') });
+    const c = {
+      ...cluster,
+      certificateAuthorityPem: undefined,
+      insecureSkipTlsVerify: true,
+      proxyUrl: 'socks5://p:1080',
+      tlsServerName: 'n',
+    };
+    const config = buildKubeconfig({
+      cluster: c,
+      token: 't',
+      namespace: 'x',
+      names: defaultNames('a', 'x', 'p'),
+    });
     expect(config.clusters[0].cluster).toEqual({
       'insecure-skip-tls-verify': true,
       'proxy-url': 'socks5://p:1080',
@@ -52,7 +66,12 @@ describe('buildKubeconfig', () => {
 describe('renderKubeconfig', () => {
   it('round-trips long values in yaml and json, ending in a newline', () => {
     const long = 'x'.repeat(5000);
-    const config = buildKubeconfig({ cluster, token: long, namespace: 'n', names: defaultNames('a', 'n', 'c') });
+    const config = buildKubeconfig({
+      cluster,
+      token: long,
+      namespace: 'n',
+      names: defaultNames('a', 'n', 'c'),
+    });
     for (const format of ['yaml', 'json'] as const) {
       const text = renderKubeconfig(config, format);
       expect(text.endsWith('\n')).toBe(true);

@@ -32,12 +32,22 @@ const V1 = 'client.authentication.k8s.io/v1';
 const LABEL = `exec plugin "${PLUGIN}" of user "u"`;
 
 /** A resolved config with user "u" on cluster "c"; fields override the defaults. */
-function config(user: Partial<ResolvedUser> = {}, cluster: Partial<ResolvedCluster> = {}):
-  ResolvedConfig {
+function config(
+  user: Partial<ResolvedUser> = {},
+  cluster: Partial<ResolvedCluster> = {},
+): ResolvedConfig {
   return {
-    files: [], contextName: 'ctx', namespace: 'default', requestTimeoutMs: 0,
-    cluster: { name: 'c', server: 'https://c.example', insecureSkipTlsVerify: false,
-      disableCompression: false, ...cluster },
+    files: [],
+    contextName: 'ctx',
+    namespace: 'default',
+    requestTimeoutMs: 0,
+    cluster: {
+      name: 'c',
+      server: 'https://c.example',
+      insecureSkipTlsVerify: false,
+      disableCompression: false,
+      ...cluster,
+    },
     user: { name: 'u', ...user },
   };
 }
@@ -46,22 +56,37 @@ function config(user: Partial<ResolvedUser> = {}, cluster: Partial<ResolvedClust
 function exec(mode: string, record?: string, fields: Partial<ExecConfig> = {}): ExecConfig {
   const env = [{ name: 'FAKE_PLUGIN_MODE', value: mode }];
   if (record) env.push({ name: 'FAKE_PLUGIN_RECORD', value: record });
-  return { apiVersion: V1, command: PLUGIN, args: [], env, provideClusterInfo: false,
-    interactiveMode: 'IfAvailable', ...fields };
+  return {
+    apiVersion: V1,
+    command: PLUGIN,
+    args: [],
+    env,
+    provideClusterInfo: false,
+    interactiveMode: 'IfAvailable',
+    ...fields,
+  };
 }
 
-async function credentialsOf(resolved: ResolvedConfig, opts: { tty?: boolean;
-  spawn?: Spawner; env?: NodeJS.ProcessEnv; level?: number } = {}) {
+async function credentialsOf(
+  resolved: ResolvedConfig,
+  opts: { tty?: boolean; spawn?: Spawner; env?: NodeJS.ProcessEnv; level?: number } = {},
+) {
   const { log, lines } = recordingLog(opts.level ?? 0);
   const credentials = await getCredentials(resolved, {
-    env: opts.env ?? process.env, stdinIsTTY: opts.tty, log, spawn: opts.spawn,
+    env: opts.env ?? process.env,
+    stdinIsTTY: opts.tty,
+    log,
+    spawn: opts.spawn,
   });
   return { credentials, lines, log };
 }
 
 /** Runs the fake plugin for real and returns its credentials and what it was given. */
-async function runPlugin(mode: string, fields: Partial<ExecConfig> = {},
-  cluster: Partial<ResolvedCluster> = {}) {
+async function runPlugin(
+  mode: string,
+  fields: Partial<ExecConfig> = {},
+  cluster: Partial<ResolvedCluster> = {},
+) {
   const record = path.join(tempDir(), 'record.json');
   const stanza = exec(mode, record, fields);
   if (fields.env) stanza.env = [...fields.env, { name: 'FAKE_PLUGIN_RECORD', value: record }];
@@ -91,16 +116,30 @@ function fakeSpawn(stdout: string, code = 0): { spawn: Spawner; calls: SpawnCall
   return { spawn, calls };
 }
 
-const TOKEN_REPLY = JSON.stringify({ apiVersion: V1, kind: 'ExecCredential',
-  status: { token: 'fake-token-from-fake-spawn' } });
+const TOKEN_REPLY = JSON.stringify({
+  apiVersion: V1,
+  kind: 'ExecCredential',
+  status: { token: 'fake-token-from-fake-spawn' },
+});
 
 describe('static credentials', () => {
   it('passes the token, basic auth and client certificate on', async () => {
-    const { credentials } = await credentialsOf(config({ token: 'fake-token',
-      username: 'bob', password: 'fake-password', clientCertificatePem: CLIENT_CERT,
-      clientKeyPem: CLIENT_KEY }));
-    expect(credentials).toEqual({ token: 'fake-token', username: 'bob',
-      password: 'fake-password', clientCertificatePem: CLIENT_CERT, clientKeyPem: CLIENT_KEY });
+    const { credentials } = await credentialsOf(
+      config({
+        token: 'fake-token',
+        username: 'bob',
+        password: 'fake-password',
+        clientCertificatePem: CLIENT_CERT,
+        clientKeyPem: CLIENT_KEY,
+      }),
+    );
+    expect(credentials).toEqual({
+      token: 'fake-token',
+      username: 'bob',
+      password: 'fake-password',
+      clientCertificatePem: CLIENT_CERT,
+      clientKeyPem: CLIENT_KEY,
+    });
   });
 
   it('has no credentials for a user without any', async () => {
@@ -109,8 +148,9 @@ describe('static credentials', () => {
 
   it('reads tokenFile when used, trimmed, in preference to token (as client-go)', async () => {
     const file = path.join(writeFiles(tempDir(), { token: '  fake-token-file\n\n' }), 'token');
-    const { credentials, log } = await credentialsOf(config({ tokenFile: file,
-      token: 'fake-token-stanza' }));
+    const { credentials, log } = await credentialsOf(
+      config({ tokenFile: file, token: 'fake-token-stanza' }),
+    );
     expect(credentials.token).toBe('fake-token-file');
     expect(log.redact('x fake-token-file')).toBe('x <redacted>');
   });
@@ -118,37 +158,56 @@ describe('static credentials', () => {
   it('falls back to token when tokenFile cannot be read or is empty, at -v 1', async () => {
     const dir = writeFiles(tempDir(), { empty: '\n' });
     const missing = path.join(dir, 'missing');
-    const unreadable = await credentialsOf(config({ tokenFile: missing, token: 'fake-token' }),
-      { level: 1 });
+    const unreadable = await credentialsOf(config({ tokenFile: missing, token: 'fake-token' }), {
+      level: 1,
+    });
     expect(unreadable.credentials.token).toBe('fake-token');
-    expect(unreadable.lines()).toEqual([`failed to read tokenFile "${missing}" of user "u": ` +
-      'no such file; using the user\'s token instead']);
-    const empty = await credentialsOf(config({ tokenFile: path.join(dir, 'empty'),
-      token: 'fake-token' }));
+    expect(unreadable.lines()).toEqual([
+      `failed to read tokenFile "${missing}" of user "u": ` +
+        "no such file; using the user's token instead",
+    ]);
+    const empty = await credentialsOf(
+      config({ tokenFile: path.join(dir, 'empty'), token: 'fake-token' }),
+    );
     expect(empty.credentials.token).toBe('fake-token');
   });
 
   it('fails when tokenFile cannot be read or is empty and there is no token', async () => {
     const dir = writeFiles(tempDir(), { empty: ' \n' });
-    await expectError(credentialsOf(config({ tokenFile: path.join(dir, 'missing') })),
-      UserError, `failed to read tokenFile "${dir}/missing" of user "u": no such file`);
-    await expectError(credentialsOf(config({ tokenFile: path.join(dir, 'empty') })),
-      UserError, `tokenFile "${dir}/empty" of user "u" is empty`);
+    await expectError(
+      credentialsOf(config({ tokenFile: path.join(dir, 'missing') })),
+      UserError,
+      `failed to read tokenFile "${dir}/missing" of user "u": no such file`,
+    );
+    await expectError(
+      credentialsOf(config({ tokenFile: path.join(dir, 'empty') })),
+      UserError,
+      `tokenFile "${dir}/empty" of user "u" is empty`,
+    );
   });
 });
 
 describe('auth-provider', () => {
   it.each([
-    ['gcp', 'install gke-gcloud-auth-plugin and run gcloud container clusters ' +
-      'get-credentials again, which switches the user to it'],
-    ['azure', 'install kubelogin (https://github.com/Azure/kubelogin) and run kubelogin ' +
-      'convert-kubeconfig, which switches the user to it'],
+    [
+      'gcp',
+      'install gke-gcloud-auth-plugin and run gcloud container clusters ' +
+        'get-credentials again, which switches the user to it',
+    ],
+    [
+      'azure',
+      'install kubelogin (https://github.com/Azure/kubelogin) and run kubelogin ' +
+        'convert-kubeconfig, which switches the user to it',
+    ],
     ['oidc', 'switch the user to the kubelogin exec plugin (https://github.com/int128/kubelogin)'],
     ['openstack', 'switch the user to an exec credential plugin'],
   ])('refuses %s, naming what replaces it', async (name, fix) => {
-    await expectError(credentialsOf(config({ authProvider: name, token: 'fake' })), UserError,
+    await expectError(
+      credentialsOf(config({ authProvider: name, token: 'fake' })),
+      UserError,
       `user "u" uses the "${name}" auth-provider, which kubectl sa-kubeconfig does not ` +
-        `support (${fix})`);
+        `support (${fix})`,
+    );
   });
 });
 
@@ -156,7 +215,10 @@ describe('exec plugin: running it', () => {
   it('runs the command with args and the env added, and uses the token', async () => {
     const { credentials, given } = await runPlugin('token', {
       args: ['get-token', '--fake'],
-      env: [{ name: 'FAKE_PLUGIN_MODE', value: 'token' }, { name: 'FAKE_ENV', value: 'set' }],
+      env: [
+        { name: 'FAKE_PLUGIN_MODE', value: 'token' },
+        { name: 'FAKE_ENV', value: 'set' },
+      ],
     });
     expect(credentials).toEqual({ token: 'fake-token-from-plugin' });
     expect(given.args).toEqual(['get-token', '--fake']);
@@ -165,11 +227,22 @@ describe('exec plugin: running it', () => {
 
   it('lets the stanza env override ours, and sets KUBERNETES_EXEC_INFO last', async () => {
     const { spawn, calls } = fakeSpawn(TOKEN_REPLY);
-    const stanza = exec('token', undefined, { env: [{ name: 'SHARED', value: 'stanza' },
-      { name: 'KUBERNETES_EXEC_INFO', value: 'stanza' }] });
+    const stanza = exec('token', undefined, {
+      env: [
+        { name: 'SHARED', value: 'stanza' },
+        { name: 'KUBERNETES_EXEC_INFO', value: 'stanza' },
+      ],
+    });
     await credentialsOf(config({ exec: stanza }), { spawn, env: { SHARED: 'ours', KEEP: '1' } });
-    expect(calls[0].env).toEqual({ SHARED: 'stanza', KEEP: '1', KUBERNETES_EXEC_INFO:
-      JSON.stringify({ kind: 'ExecCredential', apiVersion: V1, spec: { interactive: false } }) });
+    expect(calls[0].env).toEqual({
+      SHARED: 'stanza',
+      KEEP: '1',
+      KUBERNETES_EXEC_INFO: JSON.stringify({
+        kind: 'ExecCredential',
+        apiVersion: V1,
+        spec: { interactive: false },
+      }),
+    });
   });
 
   it('gives no stdin unless interactive, and always the terminal stderr', async () => {
@@ -190,52 +263,93 @@ describe('exec plugin: running it', () => {
     ['IfAvailable', false, false],
     ['IfAvailable', true, true],
     ['Always', true, true],
-  ] as const)('with interactiveMode %s and a terminal: %s, is interactive: %s',
+  ] as const)(
+    'with interactiveMode %s and a terminal: %s, is interactive: %s',
     async (mode, tty, interactive) => {
       const { spawn, calls } = fakeSpawn(TOKEN_REPLY);
-      await credentialsOf(config({ exec: exec('token', undefined, { interactiveMode: mode }) }),
-        { spawn, tty });
-      const info = JSON.parse(calls[0].env.KUBERNETES_EXEC_INFO ?? '') as
-        { spec: { interactive: boolean } };
+      await credentialsOf(config({ exec: exec('token', undefined, { interactiveMode: mode }) }), {
+        spawn,
+        tty,
+      });
+      const info = JSON.parse(calls[0].env.KUBERNETES_EXEC_INFO ?? '') as {
+        spec: { interactive: boolean };
+      };
       expect(info.spec.interactive).toBe(interactive);
-    });
+    },
+  );
 
   it('refuses interactiveMode Always without a terminal', async () => {
-    await expectError(credentialsOf(config({ exec: exec('token', undefined,
-      { interactiveMode: 'Always' }) })), UserError, `${LABEL} needs a terminal ` +
-      '(interactiveMode: Always), but standard input is not a terminal (run the command ' +
-      'from a terminal)');
+    await expectError(
+      credentialsOf(config({ exec: exec('token', undefined, { interactiveMode: 'Always' }) })),
+      UserError,
+      `${LABEL} needs a terminal ` +
+        '(interactiveMode: Always), but standard input is not a terminal (run the command ' +
+        'from a terminal)',
+    );
   });
 
   it('sends the cluster only when provideClusterInfo is set', async () => {
-    const cluster: Partial<ResolvedCluster> = { server: 'https://c.example:6443/prefix',
-      certificateAuthorityPem: CA_PEM, tlsServerName: 'sni.example',
-      proxyUrl: 'http://proxy.example:3128', disableCompression: true };
+    const cluster: Partial<ResolvedCluster> = {
+      server: 'https://c.example:6443/prefix',
+      certificateAuthorityPem: CA_PEM,
+      tlsServerName: 'sni.example',
+      proxyUrl: 'http://proxy.example:3128',
+      disableCompression: true,
+    };
     const plain = await runPlugin('token', {}, cluster);
-    expect(plain.given.execInfo).toEqual({ kind: 'ExecCredential', apiVersion: V1,
-      spec: { interactive: false } });
-    const withInfo = await runPlugin('token', { provideClusterInfo: true,
-      clusterExtension: { audience: 'fake', nested: { list: [1, 2] } } }, cluster);
-    expect(withInfo.given.execInfo).toEqual({ kind: 'ExecCredential', apiVersion: V1, spec: {
-      cluster: { server: 'https://c.example:6443/prefix', 'tls-server-name': 'sni.example',
-        'certificate-authority-data': Buffer.from(CA_PEM).toString('base64'),
-        'proxy-url': 'http://proxy.example:3128', 'disable-compression': true,
-        config: { audience: 'fake', nested: { list: [1, 2] } } },
-      interactive: false } });
+    expect(plain.given.execInfo).toEqual({
+      kind: 'ExecCredential',
+      apiVersion: V1,
+      spec: { interactive: false },
+    });
+    const withInfo = await runPlugin(
+      'token',
+      {
+        provideClusterInfo: true,
+        clusterExtension: { audience: 'fake', nested: { list: [1, 2] } },
+      },
+      cluster,
+    );
+    expect(withInfo.given.execInfo).toEqual({
+      kind: 'ExecCredential',
+      apiVersion: V1,
+      spec: {
+        cluster: {
+          server: 'https://c.example:6443/prefix',
+          'tls-server-name': 'sni.example',
+          'certificate-authority-data': Buffer.from(CA_PEM).toString('base64'),
+          'proxy-url': 'http://proxy.example:3128',
+          'disable-compression': true,
+          config: { audience: 'fake', nested: { list: [1, 2] } },
+        },
+        interactive: false,
+      },
+    });
   });
 
   it('tells the plugin about an insecure cluster', async () => {
-    const { given } = await runPlugin('token', { provideClusterInfo: true },
-      { insecureSkipTlsVerify: true });
-    expect(given.execInfo).toMatchObject({ spec: { cluster: {
-      server: 'https://c.example', 'insecure-skip-tls-verify': true } } });
+    const { given } = await runPlugin(
+      'token',
+      { provideClusterInfo: true },
+      { insecureSkipTlsVerify: true },
+    );
+    expect(given.execInfo).toMatchObject({
+      spec: {
+        cluster: {
+          server: 'https://c.example',
+          'insecure-skip-tls-verify': true,
+        },
+      },
+    });
   });
 
   it('speaks v1beta1 too', async () => {
     const { credentials, given } = await runPlugin('token', {
       apiVersion: 'client.authentication.k8s.io/v1beta1',
-      env: [{ name: 'FAKE_PLUGIN_MODE', value: 'token' },
-        { name: 'FAKE_PLUGIN_VERSION', value: 'client.authentication.k8s.io/v1beta1' }],
+      env: [
+        { name: 'FAKE_PLUGIN_MODE', value: 'token' },
+        { name: 'FAKE_PLUGIN_VERSION', value: 'client.authentication.k8s.io/v1beta1' },
+      ],
     });
     expect(credentials.token).toBe('fake-token-from-plugin');
     expect(given.execInfo).toMatchObject({ apiVersion: 'client.authentication.k8s.io/v1beta1' });
@@ -259,8 +373,10 @@ describe('exec plugin: skipped', () => {
     ['a client certificate', { clientCertificatePem: CLIENT_CERT, clientKeyPem: CLIENT_KEY }],
   ])('when the user already has %s, as client-go does', async (what, user) => {
     const { spawn, calls } = fakeSpawn(TOKEN_REPLY);
-    const { lines } = await credentialsOf(config({ ...user, exec: exec('token') }),
-      { spawn, level: 1 });
+    const { lines } = await credentialsOf(config({ ...user, exec: exec('token') }), {
+      spawn,
+      level: 1,
+    });
     expect(calls).toEqual([]);
     expect(lines()).toEqual([`not running ${LABEL}: the user already has ${what}`]);
   });
@@ -269,8 +385,12 @@ describe('exec plugin: skipped', () => {
 describe('exec plugin: replies', () => {
   it('uses a client certificate and key', async () => {
     const { credentials } = await runPlugin('cert');
-    expect(credentials).toEqual({ clientCertificatePem: CLIENT_CERT, clientKeyPem: CLIENT_KEY,
-      token: undefined, expiresAt: undefined });
+    expect(credentials).toEqual({
+      clientCertificatePem: CLIENT_CERT,
+      clientKeyPem: CLIENT_KEY,
+      token: undefined,
+      expiresAt: undefined,
+    });
   });
 
   it('keeps expirationTimestamp as expiresAt', async () => {
@@ -278,11 +398,11 @@ describe('exec plugin: replies', () => {
     expect(credentials.expiresAt).toEqual(new Date('2030-01-02T03:04:05Z'));
   });
 
-  it('accepts a YAML reply, as client-go\'s decoder does', async () => {
+  it("accepts a YAML reply, as client-go's decoder does", async () => {
     expect((await runPlugin('yaml')).credentials.token).toBe('fake-token-from-yaml');
   });
 
-  it('registers the plugin\'s token and key as secrets', async () => {
+  it("registers the plugin's token and key as secrets", async () => {
     const { log } = await runPlugin('token');
     expect(log.redact('fake-token-from-plugin')).toBe('<redacted>');
     const cert = await runPlugin('cert');
@@ -291,8 +411,11 @@ describe('exec plugin: replies', () => {
 
   it.each([
     ['garbage', 'stdout is not a JSON ExecCredential'],
-    ['wrong-version', 'apiVersion is "client.authentication.k8s.io/v1beta1", expected ' +
-      '"client.authentication.k8s.io/v1"'],
+    [
+      'wrong-version',
+      'apiVersion is "client.authentication.k8s.io/v1beta1", expected ' +
+        '"client.authentication.k8s.io/v1"',
+    ],
     ['wrong-kind', 'kind is "Pod", expected "ExecCredential"'],
     ['no-status', 'it has no status'],
     ['empty-status', 'it holds neither a token nor a certificate and key'],
@@ -303,10 +426,18 @@ describe('exec plugin: replies', () => {
   });
 
   it('refuses a certificate and key that do not match', async () => {
-    const { spawn } = fakeSpawn(JSON.stringify({ apiVersion: V1, kind: 'ExecCredential',
-      status: { clientCertificateData: CA_PEM, clientKeyData: CLIENT_KEY } }));
-    await expectError(credentialsOf(config({ exec: exec('x') }), { spawn }), UserError,
-      `the client key of exec plugin "${PLUGIN}" of user "u" does not match its certificate`);
+    const { spawn } = fakeSpawn(
+      JSON.stringify({
+        apiVersion: V1,
+        kind: 'ExecCredential',
+        status: { clientCertificateData: CA_PEM, clientKeyData: CLIENT_KEY },
+      }),
+    );
+    await expectError(
+      credentialsOf(config({ exec: exec('x') }), { spawn }),
+      UserError,
+      `the client key of exec plugin "${PLUGIN}" of user "u" does not match its certificate`,
+    );
   });
 });
 
@@ -321,52 +452,75 @@ describe('exec plugin: failures', () => {
   });
 
   it('shows installHint, cleaned of control characters, when the command is missing', async () => {
-    const stanza = exec('token', undefined, { command: 'fake-plugin-not-installed',
-      installHint: 'install it with:\n\tbrew install \u001b[1mfake\u001b[0m' });
-    await expectError(credentialsOf(config({ exec: stanza })), UserError,
+    const stanza = exec('token', undefined, {
+      command: 'fake-plugin-not-installed',
+      installHint: 'install it with:\n\tbrew install \u001b[1mfake\u001b[0m',
+    });
+    await expectError(
+      credentialsOf(config({ exec: stanza })),
+      UserError,
       'failed to run exec plugin "fake-plugin-not-installed" of user "u": executable not ' +
-        'found\n\ninstall it with:\n\tbrew install U+001B[1mfakeU+001B[0m');
+        'found\n\ninstall it with:\n\tbrew install U+001B[1mfakeU+001B[0m',
+    );
   });
 
   it('points at the docs when the command is missing and has no installHint', async () => {
-    await expectError(credentialsOf(config({ exec: exec('token', undefined,
-      { command: 'fake-plugin-not-installed' }) })), UserError,
+    await expectError(
+      credentialsOf(
+        config({ exec: exec('token', undefined, { command: 'fake-plugin-not-installed' }) }),
+      ),
+      UserError,
       'failed to run exec plugin "fake-plugin-not-installed" of user "u": executable not ' +
         'found (install it, or fix the command in the kubeconfig; see https://kubernetes.io/' +
-        'docs/reference/access-authn-authz/authentication/#client-go-credential-plugins)');
+        'docs/reference/access-authn-authz/authentication/#client-go-credential-plugins)',
+    );
   });
 
   it('says when the command is not executable', async () => {
     const file = path.join(tempDir(), 'plugin');
     writeFileSync(file, '#!/bin/sh\n', { mode: 0o644 });
-    await expectError(credentialsOf(config({ exec: exec('token', undefined,
-      { command: file }) })), UserError,
-      `failed to run exec plugin "${file}" of user "u": permission denied (is it executable?)`);
+    await expectError(
+      credentialsOf(config({ exec: exec('token', undefined, { command: file }) })),
+      UserError,
+      `failed to run exec plugin "${file}" of user "u": permission denied (is it executable?)`,
+    );
   });
 
   it('refuses v1alpha1 and unknown API versions', async () => {
-    await expectError(credentialsOf(config({ exec: exec('token', undefined,
-      { apiVersion: 'client.authentication.k8s.io/v1alpha1' }) })), UserError,
+    await expectError(
+      credentialsOf(
+        config({
+          exec: exec('token', undefined, { apiVersion: 'client.authentication.k8s.io/v1alpha1' }),
+        }),
+      ),
+      UserError,
       `${LABEL} uses apiVersion client.authentication.k8s.io/v1alpha1, which kubectl ` +
         'dropped in 1.24 (update the plugin and set apiVersion to ' +
-        'client.authentication.k8s.io/v1)');
-    await expectError(credentialsOf(config({ exec: exec('token', undefined,
-      { apiVersion: 'example.com/v9' }) })), UserError,
+        'client.authentication.k8s.io/v1)',
+    );
+    await expectError(
+      credentialsOf(config({ exec: exec('token', undefined, { apiVersion: 'example.com/v9' }) })),
+      UserError,
       `${LABEL} has unknown apiVersion "example.com/v9" (use client.authentication.k8s.io/v1 ` +
-        'or client.authentication.k8s.io/v1beta1)');
+        'or client.authentication.k8s.io/v1beta1)',
+    );
   });
 
   it('says at -v 1 that it runs the plugin', async () => {
     const { spawn } = fakeSpawn(TOKEN_REPLY);
-    const { lines } = await credentialsOf(config({ exec: exec('token') }),
-      { spawn, tty: true, level: 1 });
+    const { lines } = await credentialsOf(config({ exec: exec('token') }), {
+      spawn,
+      tty: true,
+      level: 1,
+    });
     expect(lines()).toEqual([`running ${LABEL} (interactive)`]);
   });
 });
 
 describe('cleanControlCharacters', () => {
   it('keeps text, tabs and line breaks, and shows other controls as U+XXXX', () => {
-    expect(cleanControlCharacters('a\tb\nc\r\u001b[31md\u0007\u200be ü'))
-      .toBe('a\tb\nc\rU+001B[31mdU+0007U+200Be ü');
+    expect(cleanControlCharacters('a\tb\nc\r\u001b[31md\u0007\u200be ü')).toBe(
+      'a\tb\nc\rU+001B[31mdU+0007U+200Be ü',
+    );
   });
 });

@@ -38,8 +38,11 @@ describe('which files are read', () => {
 
   it('requires the --kubeconfig file to exist', async () => {
     const missing = fixture('does-not-exist.yaml');
-    await expectError(load({ explicitPath: missing }), UserError,
-      `failed to read --kubeconfig "${missing}": no such file`);
+    await expectError(
+      load({ explicitPath: missing }),
+      UserError,
+      `failed to read --kubeconfig "${missing}": no such file`,
+    );
   });
 
   it('reads every KUBECONFIG file, in order', async () => {
@@ -58,7 +61,9 @@ describe('which files are read', () => {
     const missing = fixture('missing.yaml');
     const { log, lines } = recordingLog(1);
     const merged = await loadKubeconfig({
-      log, platform: 'linux', env: { KUBECONFIG: `${missing}:${SECOND}` },
+      log,
+      platform: 'linux',
+      env: { KUBECONFIG: `${missing}:${SECOND}` },
     });
     expect(merged.files).toEqual([SECOND]);
     expect(merged.searched).toEqual([missing, SECOND]);
@@ -79,10 +84,11 @@ describe('which files are read', () => {
 
   it('splits KUBECONFIG on ";" on Windows, where ":" is part of a path', async () => {
     const list = `${FIRST};${SECOND}`;
-    expect((await load({ platform: 'win32', env: { KUBECONFIG: list } })).files)
-      .toEqual([FIRST, SECOND]);
-    expect((await load({ platform: 'linux', env: { KUBECONFIG: list } })).searched)
-      .toEqual([list]);
+    expect((await load({ platform: 'win32', env: { KUBECONFIG: list } })).files).toEqual([
+      FIRST,
+      SECOND,
+    ]);
+    expect((await load({ platform: 'linux', env: { KUBECONFIG: list } })).searched).toEqual([list]);
   });
 
   it('reads ~/.kube/config when KUBECONFIG is unset or empty', async () => {
@@ -113,7 +119,8 @@ describe('which files are read', () => {
       'D:\\profiles\\a\\.kube\\config',
     ]);
     const withHome = await load({
-      platform: 'win32', env: { HOME: 'E:\\home', HOMEDRIVE: 'C:', USERPROFILE: 'F:\\u' },
+      platform: 'win32',
+      env: { HOME: 'E:\\home', HOMEDRIVE: 'C:', USERPROFILE: 'F:\\u' },
     });
     // HOMEDRIVE without HOMEPATH is no candidate.
     expect(withHome.searched).toEqual(['E:\\home\\.kube\\config', 'F:\\u\\.kube\\config']);
@@ -155,14 +162,16 @@ describe('relative paths', () => {
 
   it('resolves file paths against the folder of the defining file', async () => {
     const merged = await load({ explicitPath: config });
-    expect(body(merged.clusters.get('rel-cluster'))['certificate-authority'])
-      .toBe(fixture('pki', 'ca.crt'));
+    expect(body(merged.clusters.get('rel-cluster'))['certificate-authority']).toBe(
+      fixture('pki', 'ca.crt'),
+    );
     expect(body(merged.users.get('rel-user'))).toEqual({
       'client-certificate': fixture('pki', 'client.crt'),
       'client-key': fixture('pki', 'client.key'),
     });
-    expect(body(merged.users.get('rel-token-user')).tokenFile)
-      .toBe(fixture('relative', 'sub', 'token.txt'));
+    expect(body(merged.users.get('rel-token-user')).tokenFile).toBe(
+      fixture('relative', 'sub', 'token.txt'),
+    );
   });
 
   it('resolves an exec command only when it holds a path separator', async () => {
@@ -176,8 +185,9 @@ describe('relative paths', () => {
     const relative = path.relative(process.cwd(), config);
     const merged = await load({ env: { KUBECONFIG: relative } });
     expect(merged.files).toEqual([relative]);
-    expect(body(merged.clusters.get('rel-cluster'))['certificate-authority'])
-      .toBe(fixture('pki', 'ca.crt'));
+    expect(body(merged.clusters.get('rel-cluster'))['certificate-authority']).toBe(
+      fixture('pki', 'ca.crt'),
+    );
   });
 
   it('leaves absolute paths alone', async () => {
@@ -192,24 +202,36 @@ describe('relative paths', () => {
 describe('broken files', () => {
   it('names the file, line and column of a YAML syntax error', async () => {
     const file = fixture('malformed.yaml');
-    await expectError(load({ explicitPath: file }), UserError,
+    await expectError(
+      load({ explicitPath: file }),
+      UserError,
       `failed to parse kubeconfig "${file}": line 5, column 1: Flow sequence in block ` +
-        'collection must be sufficiently indented and end with a ]');
+        'collection must be sufficiently indented and end with a ]',
+    );
   });
 
   it('refuses a file that is not a mapping', async () => {
     const file = fixture('not-a-mapping.yaml');
-    await expectError(load({ explicitPath: file }), UserError,
-      `invalid kubeconfig "${file}": the file must hold a mapping, not a list`);
+    await expectError(
+      load({ explicitPath: file }),
+      UserError,
+      `invalid kubeconfig "${file}": the file must hold a mapping, not a list`,
+    );
   });
 
   it('refuses a kind or apiVersion other than Config and v1', async () => {
     const file = fixture('wrong-kind.yaml');
-    await expectError(load({ explicitPath: file }), UserError,
-      `invalid kubeconfig "${file}": kind is "Pod", expected "Config"`);
+    await expectError(
+      load({ explicitPath: file }),
+      UserError,
+      `invalid kubeconfig "${file}": kind is "Pod", expected "Config"`,
+    );
     const dir = writeFiles(tempDir(), { 'v2.yaml': 'apiVersion: v2\n' });
-    await expectError(load({ explicitPath: path.join(dir, 'v2.yaml') }), UserError,
-      `invalid kubeconfig "${dir}/v2.yaml": apiVersion is "v2", expected "v1"`);
+    await expectError(
+      load({ explicitPath: path.join(dir, 'v2.yaml') }),
+      UserError,
+      `invalid kubeconfig "${dir}/v2.yaml": apiVersion is "v2", expected "v1"`,
+    );
   });
 
   it('refuses a top-level list or current-context of the wrong type', async () => {
@@ -217,26 +239,38 @@ describe('broken files', () => {
       'lists.yaml': 'clusters: {}\n',
       'current.yaml': 'current-context: [a]\n',
     });
-    await expectError(load({ explicitPath: path.join(dir, 'lists.yaml') }), UserError,
-      `invalid kubeconfig "${dir}/lists.yaml": clusters must be a list, not a mapping`);
-    await expectError(load({ explicitPath: path.join(dir, 'current.yaml') }), UserError,
-      `invalid kubeconfig "${dir}/current.yaml": current-context must be a string, not a list`);
+    await expectError(
+      load({ explicitPath: path.join(dir, 'lists.yaml') }),
+      UserError,
+      `invalid kubeconfig "${dir}/lists.yaml": clusters must be a list, not a mapping`,
+    );
+    await expectError(
+      load({ explicitPath: path.join(dir, 'current.yaml') }),
+      UserError,
+      `invalid kubeconfig "${dir}/current.yaml": current-context must be a string, not a list`,
+    );
   });
 
   it('reports every broken file of the list at once', async () => {
     const bad = [fixture('wrong-kind.yaml'), fixture('not-a-mapping.yaml')];
-    await expectError(load({ env: { KUBECONFIG: [...bad, FIRST].join(':') } }), UserError,
+    await expectError(
+      load({ env: { KUBECONFIG: [...bad, FIRST].join(':') } }),
+      UserError,
       [
         `invalid kubeconfig "${bad[0]}": kind is "Pod", expected "Config"`,
         `invalid kubeconfig "${bad[1]}": the file must hold a mapping, not a list`,
-      ].join('\n'));
+      ].join('\n'),
+    );
   });
 
   it('fails on a listed path that exists but cannot be read', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'folder'));
-    await expectError(load({ env: { KUBECONFIG: path.join(dir, 'folder') } }), UserError,
-      `failed to read kubeconfig "${dir}/folder": is a directory, not a file`);
+    await expectError(
+      load({ env: { KUBECONFIG: path.join(dir, 'folder') } }),
+      UserError,
+      `failed to read kubeconfig "${dir}/folder": is a directory, not a file`,
+    );
   });
 
   it('accepts broken entries that nothing uses, and says which were ignored', async () => {
@@ -250,7 +284,8 @@ describe('broken files', () => {
   it('marks a name listed twice in one file, to refuse it only when used', async () => {
     const merged = await load({ explicitPath: fixture('duplicate-name.yaml') });
     expect(merged.clusters.get('twice')).toMatchObject({
-      path: 'clusters[0]', duplicatePath: 'clusters[1]',
+      path: 'clusters[0]',
+      duplicatePath: 'clusters[1]',
     });
     expect(merged.clusters.get('once')?.duplicatePath).toBeUndefined();
   });
@@ -263,12 +298,14 @@ describe('broken files', () => {
 
   it('reads YAML 1.1 booleans as Go does, but keeps dates as text', async () => {
     const dir = writeFiles(tempDir(), {
-      'k.yaml': 'clusters:\n- name: c\n  cluster:\n    insecure-skip-tls-verify: yes\n' +
+      'k.yaml':
+        'clusters:\n- name: c\n  cluster:\n    insecure-skip-tls-verify: yes\n' +
         '    server: 2024-01-02\n',
     });
     const merged = await load({ explicitPath: path.join(dir, 'k.yaml') });
     expect(body(merged.clusters.get('c'))).toEqual({
-      'insecure-skip-tls-verify': true, server: '2024-01-02',
+      'insecure-skip-tls-verify': true,
+      server: '2024-01-02',
     });
   });
 });

@@ -27,7 +27,9 @@ describe('writeOutputFile', () => {
     const d = dir();
     const file = path.join(d, 'ci.kubeconfig');
     writeFileSync(file, 'old', { mode: 0o644 });
-    await expect(writeOutputFile(file, 'new', false)).rejects.toThrow('already exists (pass --force');
+    await expect(writeOutputFile(file, 'new', false)).rejects.toThrow(
+      'already exists (pass --force',
+    );
     expect(readFileSync(file, 'utf8')).toBe('old');
     await writeOutputFile(file, 'new', true);
     expect(readFileSync(file, 'utf8')).toBe('new');
