@@ -24,7 +24,7 @@ export interface OutputSink {
 /** Renders the kubeconfig; both forms end in a newline. */
 export function renderKubeconfig(config: object, format: OutputFormat): string {
   if (format === 'json') return `${JSON.stringify(config, null, 4)}\n`;
-  return stringify(config, { lineWidth: 0 });
+  return stringify(config, { lineWidth: 0, indentSeq: false });
 }
 
 /**
@@ -35,7 +35,7 @@ export function renderManifests(manifests: object[], format: OutputFormat): stri
   if (format === 'json') {
     return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }, null, 4)}\n`;
   }
-  return manifests.map((m) => stringify(m, { lineWidth: 0 })).join('---\n');
+  return manifests.map((m) => stringify(m, { lineWidth: 0, indentSeq: false })).join('---\n');
 }
 
 /** The process's stdout, for main to hand to the commands. */
