@@ -62,7 +62,10 @@ export function archiveSizes(dir = path.join(ROOT, 'dist', 'release')) {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
-    .map((file) => ({ file, match: /-(linux|darwin|windows)-(amd64|arm64)\.(tar\.gz|zip)$/.exec(file) }))
+    .map((file) => ({
+      file,
+      match: /-(linux|darwin|windows)-(amd64|arm64)\.(tar\.gz|zip)$/.exec(file),
+    }))
     .filter(({ match }) => match)
     .map(({ file, match }) => ({
       platform: `${match[1]}/${match[2]}`,
@@ -84,7 +87,12 @@ async function main() {
   const host = hostTarget();
   const binary =
     values.binary ??
-    path.join(ROOT, 'dist', host.replace('/', '-'), `kubectl-sa_kubeconfig${host.startsWith('windows') ? '.exe' : ''}`);
+    path.join(
+      ROOT,
+      'dist',
+      host.replace('/', '-'),
+      `kubectl-sa_kubeconfig${host.startsWith('windows') ? '.exe' : ''}`,
+    );
   if (!fs.existsSync(binary)) throw new Error(`no binary at "${binary}" (run npm run build first)`);
   const node = values.node ?? (await ensureRuntime(host));
 
@@ -108,8 +116,13 @@ async function main() {
   ];
   if (archives.length === 0) lines.push('  none: run npm run release first');
   for (const a of archives) {
-    const target = a.platform === 'linux/amd64' ? ` (target <= 35 MB): ${ok(a.bytes <= LINUX_ARCHIVE_TARGET)}` : '';
-    lines.push(`  ${a.platform.padEnd(14)} ${(a.bytes / 1e6).toFixed(1).padStart(5)} MB  ${a.file}${target}`);
+    const target =
+      a.platform === 'linux/amd64'
+        ? ` (target <= 35 MB): ${ok(a.bytes <= LINUX_ARCHIVE_TARGET)}`
+        : '';
+    lines.push(
+      `  ${a.platform.padEnd(14)} ${(a.bytes / 1e6).toFixed(1).padStart(5)} MB  ${a.file}${target}`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

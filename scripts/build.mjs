@@ -132,7 +132,10 @@ export function readBuildInfo(target) {
 }
 
 function writeBuildInfo(target, info) {
-  fs.writeFileSync(path.join(targetDir(target), 'build.json'), `${JSON.stringify(info, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(targetDir(target), 'build.json'),
+    `${JSON.stringify(info, null, 2)}\n`,
+  );
 }
 
 /** Reads --platform values (repeated or comma-separated, os/arch or os-arch); none means all. */
@@ -320,7 +323,8 @@ function smokeTest(exe, version) {
   if (r.status !== 0 || r.stdout.trim() !== version || r.stderr !== '') {
     throw new Error(
       `smoke test of "${exe} --version" failed: exit ${r.status}, ` +
-        `stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)} (want "${version}")`,
+        `stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)} ` +
+        `(want "${version}")`,
     );
   }
 }

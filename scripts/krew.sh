@@ -38,7 +38,7 @@ ensure_tools() {
     ln -sfn krew "$TOOLS/kubectl-krew"
     return
   fi
-  command -v go >/dev/null || die "go is needed to build krew $KREW_VERSION (install Go 1.17 or later)"
+  command -v go >/dev/null || die "building krew $KREW_VERSION needs go (1.17 or later)"
   log "building krew $KREW_VERSION and validate-krew-manifest into $TOOLS"
   mkdir -p "$TOOLS"
   GOBIN="$TOOLS" CGO_ENABLED=0 GOFLAGS=-mod=mod go install \
@@ -65,7 +65,8 @@ install_archive() {
   local manifest=$1 archive=$2 name platform os arch
   name=$(plugin_name "$manifest")
   [[ -n "$name" ]] || die "no metadata.name in $manifest"
-  platform=$(basename "$archive" | sed -nE 's/.*-(linux|darwin|windows)-(amd64|arm64)\.(tar\.gz|zip)$/\1 \2/p')
+  platform=$(basename "$archive" |
+    sed -nE 's/.*-(linux|darwin|windows)-(amd64|arm64)\.(tar\.gz|zip)$/\1 \2/p')
   [[ -n "$platform" ]] || die "cannot tell the platform of $archive from its name"
   read -r os arch <<<"$platform"
 

@@ -99,7 +99,10 @@ export async function ensureRuntime(target, log = (line) => process.stderr.write
     await tar.x({ file: tgz, cwd: work, filter: (p) => wanted.has(p) });
     const out = path.join(work, 'out');
     fs.mkdirSync(out);
-    fs.renameSync(path.join(work, 'package', spec.entry), path.join(out, path.basename(spec.entry)));
+    fs.renameSync(
+      path.join(work, 'package', spec.entry),
+      path.join(out, path.basename(spec.entry)),
+    );
     const license = path.join(work, 'package', 'LICENSE');
     if (fs.existsSync(license)) fs.renameSync(license, path.join(out, 'LICENSE'));
     fs.chmodSync(path.join(out, path.basename(spec.entry)), 0o755);
@@ -135,7 +138,8 @@ function npmPack(packageSpec, dest) {
 /** Throws unless the file's SRI hash equals `expected` (sha512-<base64>). */
 function checkIntegrity(file, expected) {
   const [algorithm] = expected.split('-', 1);
-  const actual = `${algorithm}-${createHash(algorithm).update(fs.readFileSync(file)).digest('base64')}`;
+  const digest = createHash(algorithm).update(fs.readFileSync(file)).digest('base64');
+  const actual = `${algorithm}-${digest}`;
   if (actual !== expected) {
     throw new Error(
       `integrity mismatch for "${path.basename(file)}": got ${actual}, want ${expected} ` +

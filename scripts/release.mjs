@@ -56,7 +56,8 @@ async function main() {
   const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
   const tag = `v${version}`;
   const targets = builtTargets(values.platform, version);
-  if (targets.length === 0) throw new Error('no binary in dist/ to release (run npm run build first)');
+  if (targets.length === 0)
+    throw new Error('no binary in dist/ to release (run npm run build first)');
 
   fs.rmSync(RELEASE, { recursive: true, force: true });
   fs.mkdirSync(RELEASE, { recursive: true });
@@ -117,7 +118,11 @@ function builtTargets(named, version) {
 async function packArchive(target, file, notices, mtime) {
   const windows = target.startsWith('windows/');
   const entries = [
-    { name: binaryName(target), source: path.join(targetDir(target), binaryName(target)), mode: 0o755 },
+    {
+      name: binaryName(target),
+      source: path.join(targetDir(target), binaryName(target)),
+      mode: 0o755,
+    },
     ...(windows ? [] : [{ name: path.basename(COMPLETION), source: COMPLETION, mode: 0o755 }]),
     { name: 'LICENSE', source: path.join(ROOT, 'LICENSE'), mode: 0o644 },
     { name: 'THIRD_PARTY_NOTICES.txt', content: notices, mode: 0o644 },
@@ -174,7 +179,12 @@ export function renderManifest(template, tag, archives) {
     const archive = archives.find((a) => a.target === target);
     if (!archive) return false;
     used.add(target);
-    const values = { version: tag, homepage, archive: path.basename(archive.file), sha256: archive.sha256 };
+    const values = {
+      version: tag,
+      homepage,
+      archive: path.basename(archive.file),
+      sha256: archive.sha256,
+    };
     for (const key of ['uri', 'sha256']) item.set(key, fill(item.get(key), values));
     return true;
   });
@@ -184,7 +194,8 @@ export function renderManifest(template, tag, archives) {
   doc.setIn(['spec', 'version'], tag);
   doc.setIn(['spec', 'caveats'], fill(doc.getIn(['spec', 'caveats']), { version: tag }));
 
-  doc.commentBefore = ' Rendered by scripts/release.mjs from plugin.yaml: edit the template, not this file.';
+  doc.commentBefore =
+    ' Rendered by scripts/release.mjs from plugin.yaml: edit the template, not this file.';
   const text = doc.toString({ lineWidth: 0 });
   if (text.includes('{{')) throw new Error('plugin.yaml: a placeholder was left unfilled');
   return text;
@@ -195,7 +206,8 @@ export function renderManifest(template, tag, archives) {
  * libraries) and each npm package esbuild bundled, with the package's license file.
  */
 async function thirdPartyNotices() {
-  if (!fs.existsSync(METAFILE)) throw new Error(`no ${path.relative(ROOT, METAFILE)} (run npm run build)`);
+  if (!fs.existsSync(METAFILE))
+    throw new Error(`no ${path.relative(ROOT, METAFILE)} (run npm run build)`);
   const inputs = Object.keys(JSON.parse(fs.readFileSync(METAFILE, 'utf8')).inputs);
   const packageDirs = new Set();
   for (const input of inputs) {
@@ -215,7 +227,8 @@ async function thirdPartyNotices() {
     sections.push(`${pkg.name} ${pkg.version} (${pkg.license ?? 'no license field'})\n\n${text}`);
   }
   const rule = `\n\n${'='.repeat(78)}\n\n`;
-  return `kubectl-sa_kubeconfig contains the following third-party software.${rule}${sections.join(rule)}\n`;
+  const intro = 'kubectl-sa_kubeconfig contains the following third-party software.';
+  return `${intro}${rule}${sections.join(rule)}\n`;
 }
 
 /** Node's LICENSE from a cached runtime (the Windows package ships none: any other will do). */
@@ -233,7 +246,10 @@ function sourceDate() {
   const fromEnv = process.env.SOURCE_DATE_EPOCH;
   if (fromEnv) return new Date(Number(fromEnv) * 1000);
   try {
-    const seconds = execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8' });
+    const seconds = execFileSync('git', ['log', '-1', '--format=%ct'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     return new Date(Number(seconds.trim()) * 1000);
   } catch {
     return new Date();

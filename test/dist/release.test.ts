@@ -75,7 +75,7 @@ describe('renderManifest', () => {
     expect(manifest).not.toContain('{{');
     expect(doc.metadata.name).toBe('sa-kubeconfig');
     expect(doc.spec.version).toBe(tag);
-    expect(doc.spec.caveats).toContain(`/store/sa-kubeconfig/${tag}/`);
+    expect(doc.spec.caveats).toContain(`store/sa-kubeconfig/${tag}/`);
     expect(
       platformsOf(manifest).map((p) => [p.selector.matchLabels, p.sha256, path.basename(p.uri)]),
     ).toEqual([
