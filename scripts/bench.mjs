@@ -62,9 +62,15 @@ function measure(cmd, args, env) {
   return { ms, rssMb: Number(lines[lines.length - 1]) / 1024 };
 }
 
-function pluginJob(cmd, pre, env, sa, work) {
+/**
+ * The plugin doing what the kubectl sequence does. That sequence checks
+ * nothing afterwards, so --verify=false; `verified` adds the plugin's own
+ * check of the written file, for information.
+ */
+function pluginJob(cmd, pre, env, ns, sa, work, verified = false) {
   const out = path.join(work, `${sa}.kubeconfig`);
-  const args = [...pre, sa, '-n', 'bench', '--clusterrole', 'edit', '--duration', '1h', '--output-file', out];
+  const args = [...pre, sa, '-n', ns, '--clusterrole', 'edit', '--duration', '1h'];
+  args.push('--output-file', out, `--verify=${verified}`);
   return measure(cmd, args, env);
 }
 
@@ -87,21 +93,26 @@ function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'ksa-bench-work-'));
   const env = { PATH: process.env.PATH, HOME: work, KUBECONFIG: path.join(cluster.dir, 'admin.kubeconfig') };
   try {
-    execFileSync('kubectl', ['create', 'namespace', 'bench'], { env, stdio: 'ignore' });
+    // A fresh namespace per run, so a reused control plane (--dir) starts clean.
+    const ns = `bench-${Date.now()}`;
+    execFileSync('kubectl', ['create', 'namespace', ns], { env, stdio: 'ignore' });
     const shell = [];
     const node = [];
     const bin = [];
+    const checked = [];
     // Interleaved, so a noisy neighbour slows both sides alike.
     for (let i = 0; i < runs; i++) {
-      shell.push(measure('bash', ['-c', shellJob], { ...env, SA: `shell-${i}`, NS: 'bench', WORK: work }));
-      node.push(pluginJob('node', [bundle], env, `node-${i}`, work));
-      if (existsSync(binary)) bin.push(pluginJob(binary, [], env, `bin-${i}`, work));
+      shell.push(measure('bash', ['-c', shellJob], { ...env, SA: `shell-${i}`, NS: ns, WORK: work }));
+      node.push(pluginJob('node', [bundle], env, ns, `node-${i}`, work));
+      if (existsSync(binary)) bin.push(pluginJob(binary, [], env, ns, `bin-${i}`, work));
+      checked.push(pluginJob('node', [bundle], env, ns, `verified-${i}`, work, true));
     }
     console.log(`whole job, ${runs} runs each, against ${readVersion(cluster.dir)}:`);
     const s = summary('kubectl command sequence', shell);
     const n = summary('plugin (bundle on node)', node);
     console.log(`ratio plugin/kubectl: ${(n.ms / s.ms).toFixed(2)} (target <= 0.30)`);
     console.log(`plugin peak RSS: ${n.rss.toFixed(1)} MB (target <= 80)`);
+    summary('plugin, with --verify', checked);
     if (bin.length > 0) {
       const b = summary('plugin (binary)', bin);
       console.log(`ratio binary/bundle: ${(b.ms / n.ms).toFixed(2)}`);

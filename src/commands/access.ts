@@ -3,7 +3,7 @@
  * Shared by create (all of it) and rotate (the account checks).
  */
 import { UserError, messageOf } from '../errors.js';
-import { type LiveObject, type ObjectKey, keyOf, listManaged, readObject } from '../k8s/apply.js';
+import { type LiveObject, type ObjectKey, listObjects, readObject } from '../k8s/apply.js';
 import type { KubeClients } from '../k8s/client.js';
 import { mapResources } from '../k8s/discovery.js';
 import { statusMessage } from '../k8s/errors.js';
@@ -41,13 +41,20 @@ export interface AccessJob {
   log: Logger;
 }
 
+/** A grant this tool made earlier, as the label list returned it. */
+export interface ManagedGrant {
+  key: ObjectKey;
+  object: LiveObject;
+}
+
 /** What the first, read-only round of calls found. */
 export interface Survey {
   namespace?: LiveObject;
   account?: LiveObject;
   missingRoles: string[];
   rulesManifest?: Manifest;
-  managed: ObjectKey[];
+  /** Roles and bindings labelled for the account: the "before" of each apply. */
+  managed: ManagedGrant[];
 }
 
 /** Reads everything the plan depends on, all at once. */
@@ -95,22 +102,32 @@ async function buildRulesRole(job: AccessJob): Promise<Manifest | undefined> {
  * Cluster-scoped grants are listed only when the caller may: a namespace
  * admin cannot list ClusterRoleBindings, and has made none.
  */
-async function listGrants(job: AccessJob): Promise<ObjectKey[]> {
+async function listGrants(job: AccessJob): Promise<ManagedGrant[]> {
   const { clients, account } = job;
   const selector = accountSelector(account);
+  const list = (kind: GrantKind, namespace: string) =>
+    listObjects(clients, kind, selector, namespace).then((items) =>
+      items.map((object) => ({ key: keyOf(kind, object), object })),
+    );
   const namespaced = Promise.all([
-    listManaged(clients, 'Role', selector, account.namespace),
-    listManaged(clients, 'RoleBinding', selector, account.namespace),
+    list('Role', account.namespace),
+    list('RoleBinding', account.namespace),
   ]);
   const clusterScoped = Promise.all([
-    listManaged(clients, 'ClusterRole', selector, ''),
-    listManaged(clients, 'ClusterRoleBinding', selector, ''),
+    list('ClusterRole', ''),
+    list('ClusterRoleBinding', ''),
   ]).catch((err: unknown) => {
     if (job.grants.clusterWide) throw err;
     job.log.v(1, `not checking cluster-wide grants: ${messageOf(err)}`);
     return [[], []];
   });
-  return [...(await namespaced), ...(await clusterScoped)].flat().filter((k) => k.name);
+  return [...(await namespaced), ...(await clusterScoped)].flat().filter((g) => g.key.name);
+}
+
+type GrantKind = 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';
+
+function keyOf(kind: GrantKind, object: LiveObject): ObjectKey {
+  return { kind, name: object.metadata?.name ?? '', namespace: object.metadata?.namespace };
 }
 
 /** Creates the namespace for --create-namespace; an existing one is left alone. */
@@ -171,11 +188,11 @@ export async function grantAccess(job: AccessJob, survey: Survey): Promise<void>
   }
   const role = wanted.find((m) => m.kind === 'Role' || m.kind === 'ClusterRole');
   const bindings = wanted.filter((m) => m !== role);
+  const before = (m: Manifest) => survey.managed.find((g) => sameObject(g.key, m))?.object;
   // Bind only once the role exists: the API checks a binding against the
   // rules of the role it names.
-  if (role) await job.writer.apply(role, await readObject(job.clients, keyOf(role)));
-  const befores = await Promise.all(bindings.map((b) => readObject(job.clients, keyOf(b))));
-  await Promise.all(bindings.map((b, i) => job.writer.apply(b, befores[i])));
+  if (role) await job.writer.apply(role, before(role));
+  await Promise.all(bindings.map((b) => job.writer.apply(b, before(b))));
   await pruneGrants(job, survey, wanted);
 }
 
@@ -212,7 +229,10 @@ function reportNoGrants(job: AccessJob, survey: Survey): void {
 
 /** Objects labelled for this account that the new flags no longer ask for. */
 async function pruneGrants(job: AccessJob, survey: Survey, wanted: Manifest[]): Promise<void> {
-  const keep = new Set(wanted.map((m) => `${m.kind}/${m.metadata.name}`));
-  const stale = survey.managed.filter((k) => !keep.has(`${k.kind}/${k.name}`));
-  await Promise.all(stale.map((key) => job.writer.delete(key, '(no longer asked for)')));
+  const stale = survey.managed.filter((g) => !wanted.some((m) => sameObject(g.key, m)));
+  await Promise.all(stale.map((g) => job.writer.delete(g.key, '(no longer asked for)')));
+}
+
+function sameObject(key: ObjectKey, m: Manifest): boolean {
+  return key.kind === m.kind && key.name === m.metadata.name;
 }

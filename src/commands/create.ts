@@ -165,13 +165,16 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
 
     await ensureNamespace(job, survey);
     if (opts.createNamespace && !survey.namespace) writer.namespaceIsNew(account.namespace);
-    await ensureAccount(job, survey, accountManifest(account, opts.credential));
+    // The account and its token on one side, the grants on the other: a
+    // binding may name an account that does not exist yet.
+    const account$ = ensureAccount(job, survey, accountManifest(account, opts.credential));
     if (opts.dryRun !== 'none') {
-      await preview(job, survey, opts, deps);
+      await settle([account$, grantAccess(job, survey)]);
+      preview(job, opts, deps);
       return;
     }
-    const [credential] = await Promise.all([
-      issueCredential(clients, writer, account, opts.credential, deps),
+    const [credential] = await settle([
+      account$.then(() => issueCredential(clients, writer, account, opts.credential, deps)),
       grantAccess(job, survey),
     ]);
 
@@ -179,13 +182,9 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
     await deliver(config, text, opts.output, deps);
     reportExpiry(account, opts.credential, credential, deps);
     if (opts.verify) {
+      const source = { file: opts.output.file, config, token: credential.token };
       await verifyCredential(
-        {
-          file: opts.output.file,
-          config,
-          token: credential.token,
-          audiences: opts.credential.token.audiences,
-        },
+        { ...source, audiences: opts.credential.token.audiences },
         account,
         clients,
         deps,
@@ -198,19 +197,27 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
   }
 }
 
-/** --dry-run: the grants and the token Secret as they would be, then the manifests. */
-async function preview(
-  job: AccessJob,
-  survey: Awaited<ReturnType<typeof surveyCluster>>,
-  opts: CreateOptions,
-  deps: Deps,
-): Promise<void> {
-  await grantAccess(job, survey);
+/** --dry-run: the manifests as applied or previewed, the token Secret last. */
+function preview(job: AccessJob, opts: CreateOptions, deps: Deps): void {
+  const manifests = [...job.writer.manifests];
   if (opts.credential.kind !== 'bound') {
-    await job.writer.apply(tokenSecretManifest(job.account, opts.credential.kind), undefined);
+    const secret = tokenSecretManifest(job.account, opts.credential.kind);
+    manifests.push(secret);
+    deps.log.status(`secret/${secret.metadata.name} created (dry run; made with the token)`);
   }
-  printToStdout(renderManifests(job.writer.manifests, opts.output.format), deps.out);
+  printToStdout(renderManifests(manifests, opts.output.format), deps.out);
   deps.log.status('no token was requested (dry run)');
+}
+
+/**
+ * Waits for every step, then fails with the first failure: a step still
+ * running must not print after the error, nor lose its connection.
+ */
+async function settle<T extends unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(steps);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
 }
 
 /**
