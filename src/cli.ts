@@ -247,7 +247,7 @@ export function parseCommandLine(argv: string[]): Invocation {
     if (err) failure = err.message;
     printed = output;
   });
-  if (failure !== undefined) throw new UsageError(rewordFailure(failure));
+  if (failure !== undefined) throw new UsageError(rewordFailure(failure, argv));
   if (result) return result;
   return { command: 'print', text: printed.endsWith('\n') ? printed : `${printed}\n` };
 }
@@ -473,12 +473,31 @@ function normalizeArgs(argv: string[]): string[] {
   return out;
 }
 
-function rewordFailure(message: string): string {
-  if (/Not enough non-option arguments/.test(message)) return 'NAME is required';
+function rewordFailure(message: string, argv: string[]): string {
+  if (/Not enough non-option arguments/.test(message)) {
+    // yargs checks the argument count before unknown flags; a typo in a
+    // flag is the likelier cause, so name it first.
+    const unknown = unknownFlag(argv);
+    return unknown ? `unknown flag or extra argument: ${unknown}` : 'NAME is required';
+  }
   if (/Unknown arguments?: /.test(message)) {
     return message.replace(/Unknown arguments?: /, 'unknown flag or extra argument: ');
   }
   return message.charAt(0).toLowerCase() + message.slice(1);
+}
+
+function unknownFlag(argv: string[]): string | undefined {
+  const command = completionTable.commands.find((c) => argv.includes(c.name))?.name ?? 'create';
+  const known = new Set(['help', 'h', 'version']);
+  for (const f of completionTable.flags(command)) {
+    known.add(f.name);
+    if (f.alias) known.add(f.alias);
+  }
+  // "-nfoo" is -n with a value: of a short flag only the letter counts.
+  const names = argv
+    .filter((a) => a.startsWith('-') && a !== '--')
+    .map((a) => (a.startsWith('--') ? a.slice(2).replace(/^no-/, '') : a.slice(1, 2)));
+  return names.map((n) => n.split('=')[0]).find((n) => !known.has(n));
 }
 
 function str(value: unknown): string | undefined {

@@ -85,6 +85,8 @@ describe('parseCommandLine', () => {
   const failures: [string[], string][] = [
     [[], 'NAME is required'],
     [['jenkins', '--bogus'], 'unknown flag or extra argument: bogus'],
+    [['--bogus'], 'unknown flag or extra argument: bogus'],
+    [['-nfoo', '-v6'], 'NAME is required'],
     [['jenkins', 'extra'], 'unknown flag or extra argument: extra'],
     [['jenkins', '-v', 'x'], 'invalid -v'],
   ];

@@ -182,10 +182,7 @@ function explainMissingNamespace(err: unknown, namespace: string): unknown {
 /** Applies the role, then the bindings, then removes grants no longer asked for. */
 export async function grantAccess(job: AccessJob, survey: Survey): Promise<void> {
   const wanted = desiredGrants(job, survey);
-  if (wanted.length === 0) {
-    reportNoGrants(job, survey);
-    return;
-  }
+  if (wanted.length === 0) return;
   const role = wanted.find((m) => m.kind === 'Role' || m.kind === 'ClusterRole');
   const bindings = wanted.filter((m) => m !== role);
   const before = (m: Manifest) => survey.managed.find((g) => sameObject(g.key, m))?.object;
@@ -212,7 +209,12 @@ function desiredGrants(job: AccessJob, survey: Survey): Manifest[] {
   return out;
 }
 
-function reportNoGrants(job: AccessJob, survey: Survey): void {
+/**
+ * Says so when the run asked for no access. Called once the run succeeded,
+ * so the note does not come before an error of the account step.
+ */
+export function reportNoGrants(job: AccessJob, survey: Survey): void {
+  if (desiredGrants(job, survey).length > 0) return;
   const ref = `"${job.account.namespace}/${job.account.name}"`;
   if (survey.managed.length > 0) {
     job.log.status(

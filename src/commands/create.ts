@@ -23,6 +23,7 @@ import {
   ensureAccount,
   ensureNamespace,
   grantAccess,
+  reportNoGrants,
   surveyCluster,
 } from './access.js';
 import {
@@ -170,6 +171,7 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
     const account$ = ensureAccount(job, survey, accountManifest(account, opts.credential));
     if (opts.dryRun !== 'none') {
       await settle([account$, grantAccess(job, survey)]);
+      reportNoGrants(job, survey);
       preview(job, opts, deps);
       return;
     }
@@ -177,6 +179,8 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
       account$.then(() => issueCredential(clients, writer, account, opts.credential, deps)),
       grantAccess(job, survey),
     ]);
+
+    reportNoGrants(job, survey);
 
     const text = renderCredential(config, account, credential, opts.output);
     await deliver(config, text, opts.output, deps);

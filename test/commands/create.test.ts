@@ -1,45 +1,25 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 import { type CreateFlags, runCreate, validateCreate } from '../../src/commands/create.js';
-import type { Deps } from '../../src/commands/deps.js';
 import { PartialFailureError, UsageError, UserError } from '../../src/errors.js';
-import { Logger } from '../../src/log.js';
-import { type Route, type SeenRequest, fakeApi, on, status } from '../helpers/fake-api.js';
+import { type Route, type SeenRequest, on, status } from '../helpers/fake-api.js';
+import { callerToken, devKubeconfig, runAgainst } from '../helpers/harness.js';
 
 const token = 'fake-issued-token-0123456789';
-const callerToken = 'fake-caller-token-abcdef';
 const fakeCa = readFileSync(new URL('../fixtures/kubeconfig/pki/ca.crt', import.meta.url), 'utf8');
 
 function kubeconfigDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ksa-create-'));
+  const dir = devKubeconfig([
+    'server: https://api.dev.example:6443',
+    'certificate-authority: ca.crt',
+    'tls-server-name: api.internal',
+    'proxy-url: http://proxy.example:3128',
+  ]);
   writeFileSync(path.join(dir, 'ca.crt'), fakeCa);
-  writeFileSync(
-    path.join(dir, 'config'),
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'current-context: dev',
-      'contexts:',
-      '- name: dev',
-      '  context: {cluster: dev-cluster, user: dev-user, namespace: team}',
-      'clusters:',
-      '- name: dev-cluster',
-      '  cluster:',
-      '    server: https://api.dev.example:6443',
-      '    certificate-authority: ca.crt',
-      '    tls-server-name: api.internal',
-      '    proxy-url: http://proxy.example:3128',
-      'users:',
-      '- name: dev-user',
-      `  user: {token: ${callerToken}}`,
-      '',
-    ].join('\n'),
-  );
   return dir;
 }
 
@@ -58,15 +38,6 @@ function flags(dir: string, extra: Partial<CreateFlags> = {}): CreateFlags {
     output: 'yaml',
     force: false,
     ...extra,
-  };
-}
-
-function capture(): { text: string; write(t: string): void } {
-  return {
-    text: '',
-    write(t: string) {
-      this.text += t;
-    },
   };
 }
 
@@ -108,25 +79,8 @@ function emptyCluster(extra: Route[] = [], tokenSeconds = 3600): Route[] {
   ];
 }
 
-async function run(f: CreateFlags, routes: Route[]) {
-  const api = fakeApi(routes);
-  const out = capture();
-  const err = capture();
-  const deps: Deps = {
-    env: { HOME: '/nonexistent' },
-    log: new Logger(0, err),
-    out,
-    stdinIsTTY: false,
-    now: () => now,
-    httpApi: api.httpApi,
-  };
-  let failure: unknown;
-  try {
-    await runCreate(validateCreate(f), deps);
-  } catch (e) {
-    failure = e;
-  }
-  return { stdout: out.text, stderr: err.text, requests: api.requests, failure };
+function run(f: CreateFlags, routes: Route[]) {
+  return runAgainst(routes, now, (deps) => runCreate(validateCreate(f), deps));
 }
 
 const writes = (reqs: SeenRequest[]) =>
@@ -239,6 +193,7 @@ describe('create', () => {
     expect((r.failure as Error).message).toBe(
       'namespace "team" does not exist (pass --create-namespace to create it)',
     );
+    expect(r.stderr).toBe('');
   });
 
   it('removes grants no longer asked for', async () => {

@@ -1,14 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { type DeleteOptions, runDelete, validateDelete } from '../../src/commands/delete.js';
-import type { Deps } from '../../src/commands/deps.js';
 import { PartialFailureError, UsageError, UserError } from '../../src/errors.js';
-import { Logger } from '../../src/log.js';
-import { type Route, type SeenRequest, fakeApi, on, status } from '../helpers/fake-api.js';
+import { type Route, type SeenRequest, on, status } from '../helpers/fake-api.js';
+import { devKubeconfig, runAgainst } from '../helpers/harness.js';
 
 const rbac = '/apis/rbac.authorization.k8s.io/v1';
 const core = '/api/v1/namespaces/team';
@@ -24,27 +21,11 @@ const labels = {
 };
 
 function kubeconfigFile(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ksa-delete-'));
-  const file = path.join(dir, 'config');
-  writeFileSync(
-    file,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'current-context: dev',
-      'contexts:',
-      '- name: dev',
-      '  context: {cluster: dev-cluster, user: dev-user, namespace: team}',
-      'clusters:',
-      '- name: dev-cluster',
-      '  cluster: {server: "https://api.dev.example:6443", insecure-skip-tls-verify: true}',
-      'users:',
-      '- name: dev-user',
-      '  user: {token: fake-caller-token-abcdef}',
-      '',
-    ].join('\n'),
-  );
-  return file;
+  const dir = devKubeconfig([
+    'server: "https://api.dev.example:6443"',
+    'insecure-skip-tls-verify: true',
+  ]);
+  return path.join(dir, 'config');
 }
 
 function options(extra: Partial<DeleteOptions> = {}): DeleteOptions {
@@ -93,34 +74,9 @@ function cluster(objects: Objects, extra: Route[] = []): Route[] {
   ];
 }
 
-function capture(): { text: string; write(t: string): void } {
-  return {
-    text: '',
-    write(t: string) {
-      this.text += t;
-    },
-  };
-}
-
-async function run(opts: DeleteOptions, routes: Route[], level = 0) {
-  const api = fakeApi(routes);
-  const out = capture();
-  const err = capture();
-  const deps: Deps = {
-    env: { HOME: '/nonexistent' },
-    log: new Logger(level, err),
-    out,
-    stdinIsTTY: false,
-    now: () => new Date('2026-12-03T10:00:00Z'),
-    httpApi: api.httpApi,
-  };
-  let failure: unknown;
-  try {
-    await runDelete(validateDelete(opts), deps);
-  } catch (e) {
-    failure = e;
-  }
-  return { stdout: out.text, stderr: err.text, requests: api.requests, failure };
+function run(opts: DeleteOptions, routes: Route[], level = 0) {
+  const now = new Date('2026-12-03T10:00:00Z');
+  return runAgainst(routes, now, (deps) => runDelete(validateDelete(opts), deps), level);
 }
 
 const deletes = (reqs: SeenRequest[]) => reqs.filter((r) => r.method === 'DELETE');

@@ -1,15 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-import type { Deps } from '../../src/commands/deps.js';
 import { type ListOptions, humanAge, runList, validateList } from '../../src/commands/list.js';
 import { UsageError, UserError } from '../../src/errors.js';
-import { Logger } from '../../src/log.js';
-import { type Route, type SeenRequest, fakeApi, on, status } from '../helpers/fake-api.js';
+import { type Route, type SeenRequest, on, status } from '../helpers/fake-api.js';
+import { devKubeconfig, runAgainst } from '../helpers/harness.js';
 
 const rbac = '/apis/rbac.authorization.k8s.io/v1';
 const managed = 'app.kubernetes.io/managed-by=kubectl-sa-kubeconfig';
@@ -17,27 +14,11 @@ const inTeam = `${managed},kubectl-sa-kubeconfig/namespace=team`;
 const now = new Date('2026-12-03T10:00:00Z');
 
 function kubeconfigFile(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ksa-list-'));
-  const file = path.join(dir, 'config');
-  writeFileSync(
-    file,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'current-context: dev',
-      'contexts:',
-      '- name: dev',
-      '  context: {cluster: dev-cluster, user: dev-user, namespace: team}',
-      'clusters:',
-      '- name: dev-cluster',
-      '  cluster: {server: "https://api.dev.example:6443", insecure-skip-tls-verify: true}',
-      'users:',
-      '- name: dev-user',
-      '  user: {token: fake-caller-token-abcdef}',
-      '',
-    ].join('\n'),
-  );
-  return file;
+  const dir = devKubeconfig([
+    'server: "https://api.dev.example:6443"',
+    'insecure-skip-tls-verify: true',
+  ]);
+  return path.join(dir, 'config');
 }
 
 function options(extra: Partial<ListOptions> = {}): ListOptions {
@@ -136,34 +117,8 @@ function emptyRoutes(prefix: string): Route[] {
   ];
 }
 
-function capture(): { text: string; write(t: string): void } {
-  return {
-    text: '',
-    write(t: string) {
-      this.text += t;
-    },
-  };
-}
-
-async function run(opts: ListOptions, routes: Route[]) {
-  const api = fakeApi(routes);
-  const out = capture();
-  const err = capture();
-  const deps: Deps = {
-    env: { HOME: '/nonexistent' },
-    log: new Logger(0, err),
-    out,
-    stdinIsTTY: false,
-    now: () => now,
-    httpApi: api.httpApi,
-  };
-  let failure: unknown;
-  try {
-    await runList(validateList(opts), deps);
-  } catch (e) {
-    failure = e;
-  }
-  return { stdout: out.text, stderr: err.text, requests: api.requests, failure };
+function run(opts: ListOptions, routes: Route[]) {
+  return runAgainst(routes, now, (deps) => runList(validateList(opts), deps));
 }
 
 const seen = (reqs: SeenRequest[]) =>
