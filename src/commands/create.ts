@@ -168,15 +168,15 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
     if (opts.createNamespace && !survey.namespace) writer.namespaceIsNew(account.namespace);
     // The account and its token on one side, the grants on the other: a
     // binding may name an account that does not exist yet.
-    const account$ = ensureAccount(job, survey, accountManifest(account, opts.credential));
+    const accountStep = ensureAccount(job, survey, accountManifest(account, opts.credential));
     if (opts.dryRun !== 'none') {
-      await settle([account$, grantAccess(job, survey)]);
+      await settle([accountStep, grantAccess(job, survey)]);
       reportNoGrants(job, survey);
       preview(job, opts, deps);
       return;
     }
     const [credential] = await settle([
-      account$.then(() => issueCredential(clients, writer, account, opts.credential, deps)),
+      accountStep.then(() => issueCredential(clients, writer, account, opts.credential, deps)),
       grantAccess(job, survey),
     ]);
 
