@@ -115,7 +115,9 @@ function main() {
     summary('plugin, with --verify', checked);
     if (bin.length > 0) {
       const b = summary('plugin (binary)', bin);
+      console.log(`ratio binary/kubectl: ${(b.ms / s.ms).toFixed(2)} (target <= 0.30)`);
       console.log(`ratio binary/bundle: ${(b.ms / n.ms).toFixed(2)}`);
+      console.log(`binary peak RSS: ${b.rss.toFixed(1)} MB (target <= 80)`);
     } else {
       console.log('no dist/linux-amd64 binary: run `npm run build` for the binary figures');
     }

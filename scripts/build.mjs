@@ -189,6 +189,13 @@ function resolveOverrides() {
         path: require.resolve('punycode/punycode.js', { paths: [ROOT] }),
       }));
       build.onResolve({ filter: absent }, (args) => ({ path: args.path, namespace: 'absent' }));
+      // node-fetch 2 uses Node's own URL when it exists and whatwg-url only as a fallback, but
+      // loads it (and its 260 KB tr46 table) on every start: hand it Node's URL instead.
+      build.onResolve({ filter: /^whatwg-url$/ }, () => ({ path: 'whatwg-url', namespace: 'node-url' }));
+      build.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({
+        contents: 'module.exports = { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams };\n',
+        loader: 'js',
+      }));
       build.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({
         contents:
           `const e = new Error(${JSON.stringify(`Cannot find module '${args.path}'`)});\n` +

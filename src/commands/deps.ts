@@ -2,7 +2,7 @@
  * What every command gets from main.ts: the environment, the streams and
  * the way to reach the cluster. Tests pass their own.
  */
-import type { HttpLibrary } from '@kubernetes/client-node';
+import type { HttpLibrary } from '../k8s/api.js';
 
 import { type KubeClients, createClients } from '../k8s/client.js';
 import { createTransport } from '../k8s/transport.js';

@@ -2,7 +2,7 @@
  * Reads, applies (server-side apply) and deletes the kinds in objects.ts
  * through the typed clients, so no discovery round trip is needed.
  */
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from './api.js';
 
 import type { KubeClients } from './client.js';
 import { describeApiError, isNotFound } from './errors.js';

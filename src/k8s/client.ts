@@ -12,7 +12,7 @@ import {
   ServerConfiguration,
   VersionApi,
   createConfiguration,
-} from '@kubernetes/client-node';
+} from './api.js';
 
 import type { Transport } from './transport.js';
 

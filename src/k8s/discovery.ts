@@ -3,7 +3,7 @@
  * does for `kubectl create role`: plural, singular or short name, in the
  * group given or, without one, in the core group first and then any group.
  */
-import type { V1APIResource } from '@kubernetes/client-node';
+import type { V1APIResource } from './api.js';
 
 import { UsageError } from '../errors.js';
 import type { KubeClients } from './client.js';

@@ -4,7 +4,7 @@
  * API refusals arrive as ApiException with the Status JSON as text; network
  * and TLS failures as node-fetch errors carrying a system `code`.
  */
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException } from './api.js';
 
 import { UserError } from '../errors.js';
 

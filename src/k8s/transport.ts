@@ -10,8 +10,8 @@
 import http from 'node:http';
 import https from 'node:https';
 
-import type { HttpLibrary, RequestContext, SecurityAuthentication } from '@kubernetes/client-node';
-import { ResponseContext, wrapHttpLibrary } from '@kubernetes/client-node';
+import type { HttpLibrary, RequestContext, SecurityAuthentication } from './api.js';
+import { ResponseContext, wrapHttpLibrary } from './api.js';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import fetch, { Headers } from 'node-fetch';
 import { getProxyForUrl } from 'proxy-from-env';

@@ -7,7 +7,7 @@ import {
   type RequestContext,
   ResponseContext,
   wrapHttpLibrary,
-} from '@kubernetes/client-node';
+} from '../../src/k8s/api.js';
 
 /** One request as the fake saw it. */
 export interface SeenRequest {
