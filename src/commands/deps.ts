@@ -22,7 +22,7 @@ import type { Logger } from '../log.js';
 export interface Deps {
   env: NodeJS.ProcessEnv;
   log: Logger;
-  /** stdout: the kubeconfig and nothing else. */
+  /** stdout: the command's result only (a kubeconfig, --dry-run manifests, list's table). */
   out: OutputSink;
   stdinIsTTY: boolean;
   now(): Date;
