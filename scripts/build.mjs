@@ -191,9 +191,13 @@ function resolveOverrides() {
       build.onResolve({ filter: absent }, (args) => ({ path: args.path, namespace: 'absent' }));
       // node-fetch 2 uses Node's own URL when it exists and whatwg-url only as a fallback, but
       // loads it (and its 260 KB tr46 table) on every start: hand it Node's URL instead.
-      build.onResolve({ filter: /^whatwg-url$/ }, () => ({ path: 'whatwg-url', namespace: 'node-url' }));
+      build.onResolve({ filter: /^whatwg-url$/ }, () => ({
+        path: 'whatwg-url',
+        namespace: 'node-url',
+      }));
       build.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({
-        contents: 'module.exports = { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams };\n',
+        contents:
+          'module.exports = { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams };\n',
         loader: 'js',
       }));
       build.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({
@@ -206,21 +210,33 @@ function resolveOverrides() {
   };
 }
 
-/** Makes a SEA blob from the bundle with the host's copy of the pinned runtime. */
+/**
+ * Makes a SEA blob with the host's copy of the pinned runtime. Its main is sea-loader.cjs, which
+ * runs the bundle (an asset) with the code cache of sea-train.cjs when `useCodeCache`.
+ */
 function makeBlob(hostNode, useCodeCache) {
   const work = path.join(DIST, '.sea');
   fs.mkdirSync(work, { recursive: true });
   const name = useCodeCache ? 'sea-code-cache' : 'sea';
   const config = path.join(work, `${name}.json`);
   const blob = path.join(work, `${name}.blob`);
+  const version = path.join(work, 'version');
+  fs.writeFileSync(
+    version,
+    `${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'))).version}\n`,
+  );
+  const assets = { bundle: BUNDLE, version };
+  if (useCodeCache) assets['code-cache'] = trainCodeCache(hostNode, work);
   fs.writeFileSync(
     config,
     JSON.stringify({
-      main: BUNDLE,
+      main: path.join(ROOT, 'scripts', 'sea-loader.cjs'),
       output: blob,
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
-      useCodeCache,
+      // The loader is a few lines; the cache that matters is the bundle's, in the assets.
+      useCodeCache: false,
+      assets,
     }),
   );
   // Quiet unless it fails: on success it only says that it wrote the blob.
@@ -232,6 +248,17 @@ function makeBlob(hostNode, useCodeCache) {
     throw new Error(`failed to make the SEA blob (exit ${r.status}): ${r.stdout}${r.stderr}`);
   }
   return fs.readFileSync(blob);
+}
+
+/** Runs the bundle once under `hostNode` and returns the file of the code cache it left. */
+function trainCodeCache(hostNode, work) {
+  const cache = path.join(work, 'bundle.code-cache');
+  const trainer = path.join(ROOT, 'scripts', 'sea-train.cjs');
+  const r = spawnSync(hostNode, [trainer, BUNDLE, cache], { encoding: 'utf8', env: cleanEnv() });
+  if (r.status !== 0 || !fs.existsSync(cache)) {
+    throw new Error(`failed to make the code cache (exit ${r.status}): ${r.stderr}`);
+  }
+  return cache;
 }
 
 /** Copies the runtime, strips it (Linux) and injects the blob; returns the binary's path. */
@@ -326,7 +353,9 @@ function stripBinary(target, exe) {
 
 /** Runs the freshly built native binary: --version must print the version and nothing else. */
 function smokeTest(exe, version) {
-  const r = spawnSync(exe, ['--version'], { encoding: 'utf8', env: cleanEnv() });
+  // KSA_CHECK_CODE_CACHE makes the loader say so on stderr if V8 refused the code cache.
+  const env = { ...cleanEnv(), KSA_CHECK_CODE_CACHE: '1' };
+  const r = spawnSync(exe, ['--version'], { encoding: 'utf8', env });
   if (r.status !== 0 || r.stdout.trim() !== version || r.stderr !== '') {
     throw new Error(
       `smoke test of "${exe} --version" failed: exit ${r.status}, ` +
