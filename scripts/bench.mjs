@@ -48,8 +48,13 @@ kubectl --kubeconfig "$OUT" config use-context "$SA" >/dev/null
 function startCluster() {
   if (values.dir) return { dir: values.dir, stop: () => {} };
   const dir = mkdtempSync(path.join(tmpdir(), 'ksa-bench-'));
-  execFileSync('bash', [controlPlane, 'start', 'current', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return { dir, stop: () => execFileSync('bash', [controlPlane, 'stop', dir], { stdio: 'inherit' }) };
+  execFileSync('bash', [controlPlane, 'start', 'current', dir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return {
+    dir,
+    stop: () => execFileSync('bash', [controlPlane, 'stop', dir], { stdio: 'inherit' }),
+  };
 }
 
 /** Runs a command under GNU time; returns wall ms and peak RSS in MB. */
@@ -82,16 +87,24 @@ function median(xs) {
 function summary(label, samples) {
   const ms = median(samples.map((s) => s.ms));
   const rss = Math.max(...samples.map((s) => s.rssMb));
-  console.log(`${label.padEnd(28)} median ${ms.toFixed(0).padStart(6)} ms   peak RSS ${rss.toFixed(1)} MB`);
+  console.log(
+    `${label.padEnd(28)} median ${ms.toFixed(0).padStart(6)} ms   peak RSS ${rss.toFixed(1)} MB`,
+  );
   return { ms, rss };
 }
 
 function main() {
-  if (!existsSync(gnuTime)) throw new Error('GNU time is missing: run scripts/setup.sh (apt package "time")');
-  if (!existsSync(bundle)) execFileSync('node', [path.join(root, 'scripts/build.mjs'), '--bundle-only']);
+  if (!existsSync(gnuTime))
+    throw new Error('GNU time is missing: run scripts/setup.sh (apt package "time")');
+  if (!existsSync(bundle))
+    execFileSync('node', [path.join(root, 'scripts/build.mjs'), '--bundle-only']);
   const cluster = startCluster();
   const work = mkdtempSync(path.join(tmpdir(), 'ksa-bench-work-'));
-  const env = { PATH: process.env.PATH, HOME: work, KUBECONFIG: path.join(cluster.dir, 'admin.kubeconfig') };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: work,
+    KUBECONFIG: path.join(cluster.dir, 'admin.kubeconfig'),
+  };
   try {
     // A fresh namespace per run, so a reused control plane (--dir) starts clean.
     const ns = `bench-${Date.now()}`;
@@ -102,7 +115,9 @@ function main() {
     const checked = [];
     // Interleaved, so a noisy neighbour slows both sides alike.
     for (let i = 0; i < runs; i++) {
-      shell.push(measure('bash', ['-c', shellJob], { ...env, SA: `shell-${i}`, NS: ns, WORK: work }));
+      shell.push(
+        measure('bash', ['-c', shellJob], { ...env, SA: `shell-${i}`, NS: ns, WORK: work }),
+      );
       node.push(pluginJob('node', [bundle], env, ns, `node-${i}`, work));
       if (existsSync(binary)) bin.push(pluginJob(binary, [], env, ns, `bin-${i}`, work));
       checked.push(pluginJob('node', [bundle], env, ns, `verified-${i}`, work, true));
