@@ -14,7 +14,7 @@ import type { DeleteOptions } from './commands/delete.js';
 import type { ListOptions } from './commands/list.js';
 import type { RotateFlags } from './commands/rotate.js';
 import { parseDryRun } from './commands/writer.js';
-import type { CompletionTable } from './completion.js';
+import type { CompletionTable, FlagInfo } from './completion.js';
 import { UsageError } from './errors.js';
 import type { ConnectionFlags } from './kubeconfig/types.js';
 import pkg from '../package.json' with { type: 'json' };
@@ -243,9 +243,12 @@ export function parseCommandLine(argv: string[]): Invocation {
   const parser = buildParser((r) => (result = r));
   let failure: string | undefined;
   let printed = '';
-  parser.parse(normalizeArgs(argv), {}, (err, _args, output) => {
+  parser.parse(normalizeArgs(argv), {}, (err, args, output) => {
     if (err) failure = err.message;
     printed = output;
+    // Words after "--" land in _ unchecked; the commands take none.
+    const extra = (args?._ ?? []).map(String).filter((w) => !commandNames.has(w));
+    if (!err && extra.length > 0) failure = `Unknown argument: ${extra.join(', ')}`;
   });
   if (failure !== undefined) throw new UsageError(rewordFailure(failure, argv));
   if (result) return result;
@@ -277,42 +280,51 @@ export const completionTable: CompletionTable = {
 };
 
 function buildParser(done: (r: Invocation) => void): Argv {
-  return yargs([])
-    .scriptName(programName)
-    .parserConfiguration({ 'greedy-arrays': false, 'strip-aliased': true })
-    .options(withLastValue(connectionOptions))
-    .group(Object.keys(connectionOptions), 'Kubectl flags:')
-    .command(
-      ['create <name>', '$0 <name>'],
-      'Create a ServiceAccount with access and print its kubeconfig',
-      (y) => describeCreate(y).epilogue(`${createLong}\n\n${createExamples}`),
-      (args) => done(toCreate(args)),
-    )
-    .command(
-      'rotate <name>',
-      'Issue a fresh token for a managed account and rewrite its kubeconfig',
-      (y) => describeRotate(y).epilogue(`${rotateLong}\n\n${rotateExamples}`),
-      (args) => done(toRotate(args)),
-    )
-    .command(
-      'delete <name>',
-      'Delete what this tool created for an account',
-      (y) => y.options(withLastValue(dryRunOption)).epilogue(`${deleteLong}\n\n${deleteExamples}`),
-      (args) => done(toDelete(args)),
-    )
-    .command(
-      'list',
-      'List the accounts this tool manages',
-      (y) => describeList(y).epilogue(`${listLong}\n\n${listExamples}`),
-      (args) => done(toList(args)),
-    )
-    .epilogue(`${createLong}\n\n${createExamples}`)
-    .version(pkg.version)
-    .help()
-    .alias('help', 'h')
-    .strict()
-    .wrap(100)
-    .exitProcess(false);
+  return (
+    yargs([])
+      .scriptName(programName)
+      // No camelCase twins (--outputFile) and no --no-x negation: kubectl has neither.
+      .parserConfiguration({
+        'greedy-arrays': false,
+        'strip-aliased': true,
+        'camel-case-expansion': false,
+        'boolean-negation': false,
+      })
+      .options(withLastValue(connectionOptions))
+      .group(Object.keys(connectionOptions), 'Kubectl flags:')
+      .command(
+        ['create <name>', '$0 <name>'],
+        'Create a ServiceAccount with access and print its kubeconfig',
+        (y) => describeCreate(y).epilogue(`${createLong}\n\n${createExamples}`),
+        (args) => done(toCreate(args)),
+      )
+      .command(
+        'rotate <name>',
+        'Issue a fresh token for a managed account and rewrite its kubeconfig',
+        (y) => describeRotate(y).epilogue(`${rotateLong}\n\n${rotateExamples}`),
+        (args) => done(toRotate(args)),
+      )
+      .command(
+        'delete <name>',
+        'Delete what this tool created for an account',
+        (y) =>
+          y.options(withLastValue(dryRunOption)).epilogue(`${deleteLong}\n\n${deleteExamples}`),
+        (args) => done(toDelete(args)),
+      )
+      .command(
+        'list',
+        'List the accounts this tool manages',
+        (y) => describeList(y).epilogue(`${listLong}\n\n${listExamples}`),
+        (args) => done(toList(args)),
+      )
+      .epilogue(`${createLong}\n\n${createExamples}`)
+      .version(pkg.version)
+      .help()
+      .alias('help', 'h')
+      .strict()
+      .wrap(100)
+      .exitProcess(false)
+  );
 }
 
 function describeCreate(y: Argv): Argv {
@@ -458,19 +470,81 @@ function lastValue(value: unknown): unknown {
 }
 
 /**
- * Brings pflag forms yargs reads otherwise: "-nfoo" is "-n foo" (yargs:
- * -n -f -o -o), and a bare --dry-run means client without taking the next
- * word as its value (pflag's NoOptDefVal).
+ * Rewrites argv into forms yargs reads as pflag would, so that yargs never
+ * guesses: every value-taking flag becomes --name=value (pflag takes the
+ * next word as the value even when it starts with "-", as in --duration
+ * -1h), "-nfoo" is -n foo, booleans take pflag's ParseBool values only, a
+ * bare --dry-run means client (pflag's NoOptDefVal), and after "--" every
+ * word is an argument.
  */
 function normalizeArgs(argv: string[]): string[] {
+  const flags = flagsByName(commandOf(argv));
   const out: string[] = [];
-  for (const arg of argv) {
-    const match = /^-([nso])(=?)(.+)$/.exec(arg);
-    if (match) out.push(`-${match[1]}`, match[3]);
-    else if (arg === '--dry-run') out.push('--dry-run=client');
-    else out.push(arg);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const parsed = splitFlag(arg);
+    const flag = parsed && flags.get(parsed.name);
+    if (!parsed || !flag) {
+      out.push(arg);
+      continue;
+    }
+    if (!flag.takesValue) {
+      out.push(booleanFlag(flag.name, parsed));
+      continue;
+    }
+    let value = parsed.value;
+    if (value === undefined && flag.name === 'dry-run' && parsed.long) value = 'client';
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: ${arg}`);
+      value = argv[++i];
+    }
+    out.push(`--${flag.name}=${checkValue(flag.name, value)}`);
   }
   return out;
+}
+
+/** "--name", "--name=v", "-n", "-nv", "-n=v"; undefined for words and "-". */
+function splitFlag(arg: string): { name: string; value?: string; long: boolean } | undefined {
+  const long = /^--([^=]+)(?:=([\s\S]*))?$/.exec(arg);
+  if (long) return { name: long[1], value: long[2], long: true };
+  const short = /^-([^-])=?([\s\S]*)$/.exec(arg);
+  if (!short) return undefined;
+  return { name: short[1], value: short[2] === '' ? undefined : short[2], long: false };
+}
+
+/** pflag's ParseBool: 1, t, T, true, TRUE, True and their false forms. */
+function booleanFlag(name: string, parsed: { value?: string }): string {
+  if (parsed.value === undefined) return `--${name}`;
+  if (/^(1|t|T|true|TRUE|True)$/.test(parsed.value)) return `--${name}=true`;
+  if (/^(0|f|F|false|FALSE|False)$/.test(parsed.value)) return `--${name}=false`;
+  throw new UsageError(`invalid argument "${parsed.value}" for --${name}: use true or false`);
+}
+
+function checkValue(name: string, value: string): string {
+  if (name === 'v' && !/^\d+$/.test(value)) {
+    throw new UsageError(`invalid argument "${value}" for -v: it takes a whole number such as 6`);
+  }
+  return value;
+}
+
+const commandNames = new Set(['create', 'rotate', 'delete', 'list']);
+
+function commandOf(argv: string[]): string {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return completionTable.commands.find((c) => c.name === words[0])?.name ?? 'create';
+}
+
+function flagsByName(command: string): Map<string, FlagInfo> {
+  const flags = new Map<string, FlagInfo>();
+  for (const f of completionTable.flags(command)) {
+    flags.set(f.name, f);
+    if (f.alias) flags.set(f.alias, f);
+  }
+  return flags;
 }
 
 function rewordFailure(message: string, argv: string[]): string {

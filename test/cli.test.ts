@@ -75,6 +75,21 @@ describe('parseCommandLine', () => {
     expect(inv.verbosity).toBe(2);
   });
 
+  it('takes the next word as the value, even when it starts with "-"', () => {
+    expect(create(['ci', '--duration', '-1h']).flags.duration).toBe('-1h');
+    expect(create(['ci', '--context', '-h']).flags.connection.context).toBe('-h');
+    expect(create(['ci', '--dry-run']).flags.dryRun).toBe('client');
+    expect(create(['ci', '-n=team']).flags.connection.namespace).toBe('team');
+  });
+
+  it("reads booleans with pflag's ParseBool values", () => {
+    expect(create(['ci', '--revocable=True']).flags.revocable).toBe(true);
+    expect(create(['ci', '--verify=0']).flags.verify).toBe(false);
+    expect(
+      create(['ci', '--insecure-skip-tls-verify=F']).flags.connection.insecureSkipTlsVerify,
+    ).toBe(false);
+  });
+
   it('does not let a list flag swallow the name', () => {
     expect(create(['--clusterrole', 'edit', 'jenkins']).flags).toMatchObject({
       name: 'jenkins',
@@ -88,7 +103,12 @@ describe('parseCommandLine', () => {
     [['--bogus'], 'unknown flag or extra argument: bogus'],
     [['-nfoo', '-v6'], 'NAME is required'],
     [['jenkins', 'extra'], 'unknown flag or extra argument: extra'],
-    [['jenkins', '-v', 'x'], 'invalid -v'],
+    [['jenkins', '-v', 'x'], 'invalid argument "x" for -v: it takes a whole number such as 6'],
+    [['jenkins', '-v'], 'flag needs an argument: -v'],
+    [['jenkins', '--revocable=yes'], 'invalid argument "yes" for --revocable: use true or false'],
+    [['jenkins', '--no-verify'], 'unknown flag or extra argument: no-verify'],
+    [['jenkins', '--outputFile', 'f'], 'unknown flag or extra argument: outputFile'],
+    [['jenkins', '--', '-n'], 'unknown flag or extra argument: -n'],
   ];
   for (const [argv, message] of failures) {
     it(`rejects ${JSON.stringify(argv)}`, () => {

@@ -3,7 +3,13 @@
  * Shared by create (all of it) and rotate (the account checks).
  */
 import { UserError, messageOf } from '../errors.js';
-import { type LiveObject, type ObjectKey, listObjects, readObject } from '../k8s/apply.js';
+import {
+  type LiveObject,
+  type ObjectKey,
+  listObjects,
+  probeObject,
+  readObject,
+} from '../k8s/apply.js';
 import type { KubeClients } from '../k8s/client.js';
 import { mapResources } from '../k8s/discovery.js';
 import { statusMessage } from '../k8s/errors.js';
@@ -21,6 +27,7 @@ import {
 } from '../k8s/objects.js';
 import { type RuleSpec, checkSpecialVerbs, hasRules, toPolicyRules } from '../k8s/rules.js';
 import type { Logger } from '../log.js';
+import { settle } from './settle.js';
 import type { Writer } from './writer.js';
 
 /** What access to grant. */
@@ -65,15 +72,15 @@ export async function surveyCluster(job: AccessJob): Promise<Survey> {
     ...grants.roles.map((name) => ({ kind: 'Role' as const, name, namespace: account.namespace })),
   ];
   const nsKey = { kind: 'Namespace' as const, name: account.namespace };
-  const [namespace, sa, roles, rulesManifest, managed] = await Promise.all([
-    job.createNamespace ? readObject(clients, nsKey) : undefined,
+  const [namespace, sa, roles, rulesManifest, managed] = await settle([
+    job.createNamespace ? readObject(clients, nsKey) : Promise.resolve(undefined),
     readObject(clients, { kind: 'ServiceAccount', ...account }),
-    Promise.all(roleChecks.map((key) => readObject(clients, key))),
+    settle(roleChecks.map((key) => probeObject(clients, key))),
     buildRulesRole(job),
     listGrants(job),
   ]);
   const missingRoles = roleChecks
-    .filter((_, i) => roles[i] === undefined)
+    .filter((_, i) => roles[i] === 'missing')
     .map((key) =>
       key.kind === 'Role' ? `role "${account.namespace}/${key.name}"` : `clusterrole "${key.name}"`,
     );
@@ -109,19 +116,19 @@ async function listGrants(job: AccessJob): Promise<ManagedGrant[]> {
     listObjects(clients, kind, selector, namespace).then((items) =>
       items.map((object) => ({ key: keyOf(kind, object), object })),
     );
-  const namespaced = Promise.all([
+  const namespaced = settle([
     list('Role', account.namespace),
     list('RoleBinding', account.namespace),
   ]);
-  const clusterScoped = Promise.all([
-    list('ClusterRole', ''),
-    list('ClusterRoleBinding', ''),
-  ]).catch((err: unknown) => {
-    if (job.grants.clusterWide) throw err;
-    job.log.v(1, `not checking cluster-wide grants: ${messageOf(err)}`);
-    return [[], []];
-  });
-  return [...(await namespaced), ...(await clusterScoped)].flat().filter((g) => g.key.name);
+  const clusterScoped = settle([list('ClusterRole', ''), list('ClusterRoleBinding', '')]).catch(
+    (err: unknown) => {
+      if (job.grants.clusterWide) throw err;
+      job.log.v(1, `not checking cluster-wide grants: ${messageOf(err)}`);
+      return [[], []];
+    },
+  );
+  const [own, cluster] = await settle([namespaced, clusterScoped]);
+  return [...own, ...cluster].flat().filter((g) => g.key.name);
 }
 
 type GrantKind = 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';

@@ -36,6 +36,7 @@ import {
   tokenSecretManifest,
 } from './credential.js';
 import { type Deps, connect, loadContext } from './deps.js';
+import { settle } from './settle.js';
 import { verifyCredential } from './verify.js';
 import { type DryRun, Writer, parseDryRun } from './writer.js';
 
@@ -211,17 +212,6 @@ function preview(job: AccessJob, opts: CreateOptions, deps: Deps): void {
   }
   printToStdout(renderManifests(manifests, opts.output.format), deps.out);
   deps.log.status('no token was requested (dry run)');
-}
-
-/**
- * Waits for every step, then fails with the first failure: a step still
- * running must not print after the error, nor lose its connection.
- */
-async function settle<T extends unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const results = await Promise.allSettled(steps);
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { PatchStrategy, setHeaderOptions } from './api.js';
 
 import type { KubeClients } from './client.js';
-import { describeApiError, isNotFound } from './errors.js';
+import { describeApiError, isForbidden, isNotFound } from './errors.js';
 import { type Kind, type Manifest, manager } from './objects.js';
 
 /** The parts of an object this tool looks at after reading it. */
@@ -55,6 +55,25 @@ export async function readObject(
 export interface ApplyResult {
   outcome: Outcome;
   object: LiveObject;
+}
+
+/**
+ * Whether an object exists, for checks the caller may not be allowed to
+ * make: a namespace admin cannot read ClusterRoles, yet may bind one in
+ * its namespace (the binding's own apply then decides).
+ */
+export async function probeObject(
+  clients: KubeClients,
+  key: ObjectKey,
+): Promise<'exists' | 'missing' | 'unknown'> {
+  try {
+    await readCall(clients, key);
+    return 'exists';
+  } catch (err) {
+    if (isNotFound(err)) return 'missing';
+    if (isForbidden(err)) return 'unknown';
+    throw describeApiError(err, { verb: 'get', ...actionOf(key) }, clients.server);
+  }
 }
 
 /**
