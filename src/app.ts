@@ -21,11 +21,11 @@ export async function runCommandLine(argv: string[], env: NodeJS.ProcessEnv): Pr
   try {
     const invocation = parseCommandLine(argv);
     if (invocation.command === 'print') {
-      printToStdout(invocation.text);
+      await printToStdout(invocation.text);
       return 0;
     }
     if (invocation.command === 'complete') {
-      printToStdout(await complete(invocation.words, completionTable, env, log));
+      await printToStdout(await complete(invocation.words, completionTable, env, log));
       return 0;
     }
     log = new Logger(invocation.verbosity);

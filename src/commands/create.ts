@@ -3,7 +3,7 @@
  * it access, issue a token and print or write its kubeconfig.
  */
 import { parseGoDuration } from '../duration.js';
-import { PartialFailureError, UsageError, messageOf } from '../errors.js';
+import { UsageError, messageOf } from '../errors.js';
 import {
   type AccountRef,
   type Manifest,
@@ -173,7 +173,7 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
     if (opts.dryRun !== 'none') {
       await settle([accountStep, grantAccess(job, survey)]);
       reportNoGrants(job, survey);
-      preview(job, opts, deps);
+      await preview(job, opts, deps);
       return;
     }
     const [credential] = await settle([
@@ -196,21 +196,21 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
       );
     }
   } catch (err) {
-    throw withState(err, writer.done);
+    throw writer.withState(err);
   } finally {
     clients.close();
   }
 }
 
 /** --dry-run: the manifests as applied or previewed, the token Secret last. */
-function preview(job: AccessJob, opts: CreateOptions, deps: Deps): void {
+async function preview(job: AccessJob, opts: CreateOptions, deps: Deps): Promise<void> {
   const manifests = [...job.writer.manifests];
   if (opts.credential.kind !== 'bound') {
     const secret = tokenSecretManifest(job.account, opts.credential.kind);
     manifests.push(secret);
     deps.log.status(`secret/${secret.metadata.name} created (dry run; made with the token)`);
   }
-  printToStdout(renderManifests(manifests, opts.output.format), deps.out);
+  await printToStdout(renderManifests(manifests, opts.output.format), deps.out);
   deps.log.status('no token was requested (dry run)');
 }
 
@@ -229,11 +229,6 @@ function accountManifest(account: AccountRef, spec: CredentialSpec): Manifest {
   }
   manifest.metadata.annotations = annotations;
   return manifest;
-}
-
-function withState(err: unknown, done: string[]): unknown {
-  if (done.length === 0 || !(err instanceof Error)) return err;
-  return new PartialFailureError(messageOf(err), [...done], { cause: err });
 }
 
 function parseDuration(text: string | undefined): number | undefined {

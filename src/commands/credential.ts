@@ -201,7 +201,7 @@ export async function deliver(
     );
   }
   if (!output.file) {
-    printToStdout(text, deps.out);
+    await printToStdout(text, deps.out);
     return;
   }
   await writeOutputFile(output.file, text, output.replace);

@@ -12,6 +12,7 @@ import { type LiveObject, listObjects } from '../k8s/apply.js';
 import type { KubeClients } from '../k8s/client.js';
 import { type TokenKind, annotationKeys, labelKeys, manager } from '../k8s/objects.js';
 import type { ConnectionFlags } from '../kubeconfig/types.js';
+import { printToStdout } from '../kubeconfig/write.js';
 import { validateName } from '../names.js';
 import { type Deps, connect, loadContext } from './deps.js';
 
@@ -104,7 +105,7 @@ export async function runList(opts: ListOptions, deps: Deps): Promise<void> {
 
   const items = collectAccounts(found);
   if (opts.output === 'json' || opts.output === 'yaml') {
-    deps.out.write(renderDocument(items, opts.output));
+    await printToStdout(renderDocument(items, opts.output), deps.out);
     return;
   }
   if (items.length === 0) {
@@ -113,7 +114,7 @@ export async function runList(opts: ListOptions, deps: Deps): Promise<void> {
     deps.log.status(`No resources found${where}`);
     return;
   }
-  deps.out.write(renderTable(items, opts, deps.now()));
+  await printToStdout(renderTable(items, opts, deps.now()), deps.out);
 }
 
 /**

@@ -116,6 +116,8 @@ export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> 
     );
     await Promise.all(old.map((key) => writer.delete(key, '(its token is revoked)')));
     if (spec.kind === 'bound') warnUnrevocable(account, deps);
+  } catch (err) {
+    throw writer.withState(err);
   } finally {
     clients.close();
   }

@@ -5,6 +5,7 @@
 import { type LiveObject, type ObjectKey, applyObject, deleteObject } from '../k8s/apply.js';
 import type { KubeClients } from '../k8s/client.js';
 import { type Manifest, describeObject } from '../k8s/objects.js';
+import { PartialFailureError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** kubectl's --dry-run values; "none" writes for real. */
@@ -71,6 +72,15 @@ export class Writer {
   /** Notes that `namespace` does not exist yet (see newNamespace). */
   namespaceIsNew(namespace: string): void {
     this.newNamespace = namespace;
+  }
+
+  /**
+   * `err`, with the list of what this run changed when it changed
+   * anything, so the user learns what exists now.
+   */
+  withState(err: unknown): unknown {
+    if (this.done.length === 0 || !(err instanceof Error)) return err;
+    return new PartialFailureError(messageOf(err), [...this.done], { cause: err });
   }
 
   /** A line for something written outside apply/delete (a token). */

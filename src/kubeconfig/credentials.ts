@@ -18,6 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type ExecIo, runExecPlugin } from './exec.js';
+import { quote } from './fields.js';
 import { fsCause } from './files.js';
 import type { Credentials, ResolvedConfig, ResolvedUser } from './types.js';
 
@@ -60,7 +61,7 @@ export async function getCredentials(
   if (user.exec && held) {
     io.log.v(
       1,
-      `not running exec plugin "${user.exec.command}" of user "${user.name}": ` +
+      `not running exec plugin ${quote(user.exec.command)} of user ${quote(user.name)}: ` +
         `the user already has ${held}`,
     );
   } else if (user.exec) {
@@ -84,7 +85,7 @@ function heldCredential(credentials: Credentials): string | undefined {
 /** tokenFile (re-read each run, trimmed) over token, as client-go's transport does. */
 async function bearerToken(user: ResolvedUser, log: Logger): Promise<string | undefined> {
   if (user.tokenFile === undefined) return user.token;
-  const what = `tokenFile "${user.tokenFile}" of user "${user.name}"`;
+  const what = `tokenFile ${quote(user.tokenFile)} of user ${quote(user.name)}`;
   let problem: string;
   try {
     const token = (await readFile(user.tokenFile, 'utf8')).trim();
@@ -105,7 +106,7 @@ function authProviderError(user: ResolvedUser): UserError {
   const name = user.authProvider ?? '';
   const fix = AUTH_PROVIDER_FIXES[name] ?? 'switch the user to an exec credential plugin';
   return new UserError(
-    `user "${user.name}" uses the "${name}" auth-provider, which ` +
+    `user ${quote(user.name)} uses the ${quote(name)} auth-provider, which ` +
       `kubectl sa-kubeconfig does not support (${fix})`,
   );
 }

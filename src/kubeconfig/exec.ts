@@ -19,7 +19,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { isMapping } from './fields.js';
+import { isMapping, printable, quote } from './fields.js';
 import { checkKeyPair } from './pem.js';
 import type { ExecConfig, ResolvedCluster } from './types.js';
 
@@ -78,7 +78,7 @@ export async function runExecPlugin(
   cluster: ResolvedCluster,
   io: ExecIo,
 ): Promise<ExecResult> {
-  const label = `exec plugin "${exec.command}" of user "${user}"`;
+  const label = `exec plugin ${quote(exec.command)} of user ${quote(user)}`;
   checkVersion(label, exec.apiVersion);
   const interactive = isInteractive(label, exec.interactiveMode, io.stdinIsTTY === true);
 
@@ -104,7 +104,7 @@ function checkVersion(label: string, apiVersion: string): void {
     );
   }
   throw new UserError(
-    `${label} has unknown apiVersion "${apiVersion}" ` + `(use ${SUPPORTED_VERSIONS.join(' or ')})`,
+    `${label} has unknown apiVersion ${quote(apiVersion)} ` + `(use ${SUPPORTED_VERSIONS.join(' or ')})`,
   );
 }
 
@@ -218,7 +218,7 @@ function parseReply(label: string, apiVersion: string, stdout: string): ExecResu
   const reply = decode(stdout);
   if (!isMapping(reply)) throw fail('stdout is not a JSON ExecCredential');
   if (reply.apiVersion !== apiVersion) {
-    throw fail(`apiVersion is ${describeValue(reply.apiVersion)}, expected "${apiVersion}"`);
+    throw fail(`apiVersion is ${describeValue(reply.apiVersion)}, expected ${quote(apiVersion)}`);
   }
   if (reply.kind !== 'ExecCredential') {
     throw fail(`kind is ${describeValue(reply.kind)}, expected "ExecCredential"`);
@@ -268,6 +268,6 @@ function expiry(text: string | undefined, fail: (why: string) => UserError): Dat
 /** A reply field for an error message: short strings only, anything else by type. */
 function describeValue(value: unknown): string {
   if (value === undefined || value === null) return 'missing';
-  if (typeof value === 'string' && value.length <= 80) return `"${value}"`;
+  if (typeof value === 'string' && value.length <= 80) return `${quote(value)}`;
   return 'not a short string';
 }

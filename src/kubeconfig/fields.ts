@@ -32,7 +32,36 @@ export function wrongType(file: string, path: string, value: unknown, want: stri
 
 /** "invalid kubeconfig "<file>": <path> <problem>". */
 export function invalidField(file: string, path: string, problem: string): UserError {
-  return new UserError(`invalid kubeconfig "${file}": ${path} ${problem}`);
+  return new UserError(`invalid kubeconfig ${quote(file)}: ${path} ${problem}`);
+}
+
+/** Characters kept as they are: visible ones and the plain space. */
+const VISIBLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]/gu;
+
+/** The same, plus tabs and line breaks, for text that is meant to span lines. */
+const VISIBLE_OR_LINE_BREAK = /[^\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}\t\n\v\f\r]/gu;
+
+/**
+ * Text from a kubeconfig or a plugin, made safe to print: a file someone
+ * else wrote may hide ESC or other control characters in a name, which
+ * would restyle or rewrite the terminal, or a line break that fakes a
+ * second line of output. Like client-go for an installHint, every control
+ * or invisible character shows as U+XXXX. `keepLineBreaks` keeps tabs and
+ * line breaks, for text meant to span lines (an installHint).
+ */
+export function printable(text: string, keepLineBreaks = false): string {
+  return text.replace(
+    keepLineBreaks ? VISIBLE_OR_LINE_BREAK : VISIBLE,
+    (ch) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+}
+
+/**
+ * A name, path or other value for a message, quoted and printable: every
+ * name that goes into an error or log line passes through here.
+ */
+export function quote(text: string): string {
+  return `"${printable(text)}"`;
 }
 
 /**

@@ -34,7 +34,7 @@ import { LineCounter, parseDocument, type Tags } from 'yaml';
 
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { isMapping, typeName } from './fields.js';
+import { isMapping, quote, typeName } from './fields.js';
 import { fsCause, isNotExist } from './files.js';
 
 /** The environment variable that lists kubeconfig files. */
@@ -128,8 +128,8 @@ export async function loadKubeconfig(opts: LoadOptions): Promise<MergedKubeconfi
   opts.log.v(
     1,
     merged.files.length > 0
-      ? `kubeconfig: read ${merged.files.map((f) => `"${f}"`).join(', ')}`
-      : `kubeconfig: none of ${searched.map((f) => `"${f}"`).join(', ')} exists`,
+      ? `kubeconfig: read ${merged.files.map((f) => quote(f)).join(', ')}`
+      : `kubeconfig: none of ${searched.map((f) => quote(f)).join(', ')} exists`,
   );
   return merged;
 }
@@ -175,15 +175,15 @@ async function readKubeconfig(
     return await readFile(file, 'utf8');
   } catch (err) {
     if (source === 'flag') {
-      throw new UserError(`failed to read --kubeconfig "${file}": ${fsCause(err)}`, {
+      throw new UserError(`failed to read --kubeconfig ${quote(file)}: ${fsCause(err)}`, {
         cause: err,
       });
     }
     if (isNotExist(err)) {
-      log.v(1, `kubeconfig: skipping "${file}": no such file`);
+      log.v(1, `kubeconfig: skipping ${quote(file)}: no such file`);
       return undefined;
     }
-    throw new UserError(`failed to read kubeconfig "${file}": ${fsCause(err)}`, { cause: err });
+    throw new UserError(`failed to read kubeconfig ${quote(file)}: ${fsCause(err)}`, { cause: err });
   }
 }
 
@@ -214,14 +214,14 @@ function parseKubeconfig(
     const error = doc.errors[0];
     const { line, col } = lineCounter.linePos(error.pos[0]);
     throw new UserError(
-      `failed to parse kubeconfig "${file}": line ${line}, column ${col}: ${error.message}`,
+      `failed to parse kubeconfig ${quote(file)}: line ${line}, column ${col}: ${error.message}`,
     );
   }
   const root: unknown = doc.toJS({ maxAliasCount: 100 });
   if (root === null || root === undefined) return { file, stanzas: emptyStanzas() };
   if (!isMapping(root)) {
     throw new UserError(
-      `invalid kubeconfig "${file}": the file must hold a mapping, not ${typeName(root)}`,
+      `invalid kubeconfig ${quote(file)}: the file must hold a mapping, not ${typeName(root)}`,
     );
   }
   checkHeader(file, root);
@@ -243,7 +243,7 @@ function checkHeader(file: string, root: Record<string, unknown>): void {
   for (const [key, want] of Object.entries(expected)) {
     const value = topString(file, root, key);
     if (value !== undefined && value !== want) {
-      throw new UserError(`invalid kubeconfig "${file}": ${key} is "${value}", expected "${want}"`);
+      throw new UserError(`invalid kubeconfig ${quote(file)}: ${key} is ${quote(value)}, expected ${quote(want)}`);
     }
   }
 }
@@ -254,7 +254,7 @@ function topString(file: string, root: Record<string, unknown>, key: string): st
   if (value === null || value === undefined || value === '') return undefined;
   if (typeof value !== 'string') {
     throw new UserError(
-      `invalid kubeconfig "${file}": ${key} must be a string, not ${typeName(value)}`,
+      `invalid kubeconfig ${quote(file)}: ${key} must be a string, not ${typeName(value)}`,
     );
   }
   return value;
@@ -273,7 +273,7 @@ function readList(
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value)) {
     throw new UserError(
-      `invalid kubeconfig "${file}": ${spec.list} must be a list, not ${typeName(value)}`,
+      `invalid kubeconfig ${quote(file)}: ${spec.list} must be a list, not ${typeName(value)}`,
     );
   }
   const out: Stanza[] = [];
@@ -282,7 +282,7 @@ function readList(
     const name = isMapping(entry) ? entry.name : undefined;
     if (!isMapping(entry) || typeof name !== 'string' || name === '') {
       // Nothing can refer to an entry without a name, so it cannot matter.
-      log.v(1, `kubeconfig: ignoring ${where} in "${file}": it has no name`);
+      log.v(1, `kubeconfig: ignoring ${where} in ${quote(file)}: it has no name`);
       return;
     }
     const body = resolvePaths(entry[spec.body], spec.files, dir, platform);

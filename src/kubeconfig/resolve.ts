@@ -20,7 +20,7 @@
 import { parseGoDuration } from '../duration.js';
 import { UsageError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Fields, invalidField } from './fields.js';
+import { Fields, invalidField, quote } from './fields.js';
 import { readReferencedFile } from './files.js';
 import { HOME_KUBECONFIG, KUBECONFIG_ENV, type MergedKubeconfig, type Stanza } from './load.js';
 import { checkCertificates, checkKeyPair } from './pem.js';
@@ -92,7 +92,7 @@ export function parseRequestTimeout(text: string | undefined): number {
   // kubectl takes "-5s" and then waits forever; refusing it is clearer.
   if (!(ms >= 0)) {
     throw new UsageError(
-      `invalid --request-timeout "${text}": use 0 (no timeout), whole seconds such as 30, ` +
+      `invalid --request-timeout ${quote(text)}: use 0 (no timeout), whole seconds such as 30, ` +
         'or a duration such as 5s, 1m or 1h30m',
     );
   }
@@ -131,7 +131,7 @@ function chooseContext(
   if (wanted) {
     const stanza = merged.contexts.get(wanted);
     if (!stanza) {
-      throw new UserError(`context "${wanted}" does not exist (${listing(merged, 'contexts')})`);
+      throw new UserError(`context ${quote(wanted)} does not exist (${listing(merged, 'contexts')})`);
     }
     return readContext(stanza);
   }
@@ -140,7 +140,7 @@ function chooseContext(
     const stanza = merged.contexts.get(current.name);
     if (!stanza) {
       throw new UserError(
-        `current-context "${current.name}" (set in "${current.file}") does not exist ` +
+        `current-context ${quote(current.name)} (set in ${quote(current.file)}) does not exist ` +
           `(pass --context NAME; ${listing(merged, 'contexts')})`,
       );
     }
@@ -183,7 +183,7 @@ function stanzaFields(stanza: Stanza, key: 'cluster' | 'user' | 'context'): Fiel
     throw invalidField(
       stanza.file,
       `${stanza.path} and ${stanza.duplicatePath}`,
-      `both define ${key} "${stanza.name}" (keep one)`,
+      `both define ${key} ${quote(stanza.name)} (keep one)`,
     );
   }
   return Fields.of(stanza.file, `${stanza.path}.${key}`, stanza.body);
@@ -200,8 +200,8 @@ function lookUp(
   const stanza = merged[kind].get(name);
   if (stanza) return stanza;
   const noun = kind === 'clusters' ? 'cluster' : 'user';
-  const origin = fromFlag ? '' : ` (named by context "${context.name}")`;
-  throw new UserError(`${noun} "${name}"${origin} does not exist (${listing(merged, kind)})`);
+  const origin = fromFlag ? '' : ` (named by context ${quote(context.name)})`;
+  throw new UserError(`${noun} ${quote(name)}${origin} does not exist (${listing(merged, kind)})`);
 }
 
 /** The cluster stanza to use, if any. */
@@ -232,8 +232,8 @@ function resolveCluster(
   if (!server) {
     throw new UserError(
       name
-        ? `cluster "${name}" has no server (set server in it, or pass --server)`
-        : `context "${context.name}" names no cluster (pass --cluster or --server)`,
+        ? `cluster ${quote(name)} has no server (set server in it, or pass --server)`
+        : `context ${quote(context.name)} names no cluster (pass --cluster or --server)`,
     );
   }
   const serverFromFlag = set(flags.server) !== undefined;
@@ -267,7 +267,7 @@ function certificateAuthority(
     }
     // Either flag replaces both the kubeconfig's CA and its insecure setting.
     if (!caFlag) return { insecureSkipTlsVerify: true };
-    const pem = readCertificates(caFlag, `--certificate-authority "${caFlag}"`);
+    const pem = readCertificates(caFlag, `--certificate-authority ${quote(caFlag)}`);
     return {
       insecureSkipTlsVerify: false,
       certificateAuthorityPem: pem,
@@ -294,7 +294,7 @@ function certificateAuthority(
     );
   }
   if (data !== undefined) {
-    checkCertificates(data, `certificate-authority-data of cluster "${cluster}"`);
+    checkCertificates(data, `certificate-authority-data of cluster ${quote(cluster)}`);
     return {
       insecureSkipTlsVerify: false,
       certificateAuthorityPem: data,
@@ -302,7 +302,7 @@ function certificateAuthority(
     };
   }
   if (file !== undefined) {
-    const pem = readCertificates(file, `certificate-authority "${file}" of cluster "${cluster}"`);
+    const pem = readCertificates(file, `certificate-authority ${quote(file)} of cluster ${quote(cluster)}`);
     return {
       insecureSkipTlsVerify: false,
       certificateAuthorityPem: pem,
@@ -326,12 +326,12 @@ function proxyUrl(cluster: string, fields: Fields): string | undefined {
   try {
     scheme = new URL(text).protocol.replace(/:$/, '');
   } catch {
-    throw new UserError(`invalid proxy-url "${text}" of cluster "${cluster}": not a URL`);
+    throw new UserError(`invalid proxy-url ${quote(text)} of cluster ${quote(cluster)}: not a URL`);
   }
   if (!['http', 'https', 'socks5'].includes(scheme)) {
     throw new UserError(
-      `invalid proxy-url "${text}" of cluster "${cluster}": ` +
-        `unsupported scheme "${scheme}" (use http, https or socks5)`,
+      `invalid proxy-url ${quote(text)} of cluster ${quote(cluster)}: ` +
+        `unsupported scheme ${quote(scheme)} (use http, https or socks5)`,
     );
   }
   return text;
@@ -354,7 +354,7 @@ function normalizeServer(cluster: ResolvedCluster, user: ResolvedUser): string {
     url = new URL(withScheme);
   } catch {
     throw new UserError(
-      `invalid server "${cluster.server}" of cluster "${cluster.name}": ` + 'not a URL',
+      `invalid server ${quote(cluster.server)} of cluster ${quote(cluster.name)}: ` + 'not a URL',
     );
   }
   if (url.pathname.length > 1 && (url.search !== '' || url.hash !== '')) {
@@ -413,16 +413,16 @@ function clientCertificate(
   const key = pemSource(fields, flags.clientKey, 'client-key');
   if (!key) {
     throw new UserError(
-      `user "${user}" has a client certificate but no client key ` +
+      `user ${quote(user)} has a client certificate but no client key ` +
         '(set client-key or client-key-data, or pass --client-key)',
     );
   }
   const certPem =
     cert.data ??
-    readReferencedFile(cert.file, `client-certificate "${cert.file}"` + ` of user "${user}"`);
+    readReferencedFile(cert.file, `client-certificate ${quote(cert.file)} of user ${quote(user)}`);
   const keyPem =
-    key.data ?? readReferencedFile(key.file, `client-key "${key.file}" of user ` + `"${user}"`);
-  checkKeyPair(`user "${user}"`, certPem, keyPem);
+    key.data ?? readReferencedFile(key.file, `client-key ${quote(key.file)} of user ${quote(user)}`);
+  checkKeyPair(`user ${quote(user)}`, certPem, keyPem);
   return { clientCertificatePem: certPem, clientKeyPem: keyPem };
 }
 
@@ -463,7 +463,7 @@ function impersonation(
     result.groups.length > 0 || result.uid !== undefined || Object.keys(result.extra).length > 0;
   if (!result.user && extras) {
     throw new UserError(
-      `impersonation for user "${user}" sets groups, a uid or extras but ` +
+      `impersonation for user ${quote(user)} sets groups, a uid or extras but ` +
         'no user to impersonate (pass --as, or set as in the user stanza)',
     );
   }
@@ -496,7 +496,7 @@ function readExec(exec: Fields): ExecConfig {
     throw invalidField(
       exec.file,
       exec.at('interactiveMode'),
-      `is "${mode}", expected Never, IfAvailable or Always`,
+      `is ${quote(mode)}, expected Never, IfAvailable or Always`,
     );
   }
   return {
@@ -519,7 +519,7 @@ function checkMethods(user: ResolvedUser, fields: Fields): void {
   const hasToken = user.token !== undefined || user.tokenFile !== undefined;
   if (hasToken && (user.username !== undefined || user.password !== undefined)) {
     throw new UserError(
-      `user "${user.name}" has both a token and a username/password, ` +
+      `user ${quote(user.name)} has both a token and a username/password, ` +
         'and kubectl allows only one (remove one, or override with --token or --username)',
     );
   }
@@ -537,13 +537,13 @@ function warnShadowedToken(flags: ConnectionFlags, user: ResolvedUser, log: Logg
   if (!set(flags.token)) return;
   if (user.tokenFile !== undefined) {
     log.warn(
-      `user "${user.name}" has a tokenFile, which kubectl uses instead of --token ` +
+      `user ${quote(user.name)} has a tokenFile, which kubectl uses instead of --token ` +
         'while the file can be read',
     );
   }
   if (user.clientCertificatePem !== undefined) {
     log.warn(
-      `user "${user.name}" has a client certificate, which kubectl sends along with ` +
+      `user ${quote(user.name)} has a client certificate, which kubectl sends along with ` +
         '--token; the API server usually authenticates the certificate',
     );
   }
@@ -567,7 +567,7 @@ function describeConnection(cluster: ResolvedCluster, user: ResolvedUser): strin
 }
 
 function quoteAll(items: string[]): string {
-  return items.map((item) => `"${item}"`).join(', ');
+  return items.map((item) => quote(item)).join(', ');
 }
 
 /** "contexts: "a", "b"" sorted, cut after 20 names. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import { stringify } from 'yaml';
 
-import { UserError, failed } from '../errors.js';
+import { UserError, failed, messageOf } from '../errors.js';
 
 /** yaml or json, as `kubectl config view -o`. */
 export type OutputFormat = 'yaml' | 'json';
@@ -38,12 +38,28 @@ export function renderManifests(manifests: object[], format: OutputFormat): stri
   return manifests.map((m) => stringify(m, { lineWidth: 0, indentSeq: false })).join('---\n');
 }
 
-/** The process's stdout, for main to hand to the commands. */
-export const standardOutput: OutputSink = { write: (text: string) => process.stdout.write(text) };
+/**
+ * The process's stdout, for main to hand to the commands. A write resolves
+ * once the text is handed to the system, and fails (a closed pipe, a full
+ * disk) instead of crashing the process with an unhandled 'error' event.
+ */
+export const standardOutput: OutputSink = {
+  write: (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+    }),
+};
+// The failed write's callback reports the error; the stream emits it too.
+process.stdout.on('error', () => undefined);
 
-/** Writes text to stdout. */
-export function printToStdout(text: string, out: OutputSink = standardOutput): void {
-  out.write(text);
+/** Writes text to stdout; a failure names the cause. */
+export async function printToStdout(text: string, out: OutputSink = standardOutput): Promise<void> {
+  try {
+    await out.write(text);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? messageOf(err);
+    throw new UserError(`failed to write the output to stdout: ${code}`, { cause: err });
+  }
 }
 
 /**
