@@ -9,6 +9,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
 
 import type { HttpLibrary, RequestContext, SecurityAuthentication } from './api.js';
 import { ResponseContext, wrapHttpLibrary } from './api.js';
@@ -71,7 +73,41 @@ function createAgent(opts: TransportOptions): http.Agent {
   if (proxy?.startsWith('socks')) return new SocksProxyAgent(proxy, tls);
   if (proxy && secure) return new HttpsProxyAgent({ ...tls, proxy });
   if (proxy) return new HttpProxyAgent({ keepAlive: true, proxy });
-  return secure ? new https.Agent(tls) : new http.Agent({ keepAlive: true });
+  return secure ? new GuardedAgent(tls) : new http.Agent({ keepAlive: true });
+}
+
+/** kubectl's limits: 30s to connect, then 10s for the TLS handshake. */
+const connectTimeoutMs = 30_000;
+const handshakeTimeoutMs = 10_000;
+
+/**
+ * An agent whose connections give up like kubectl's, even without
+ * --request-timeout: a server that accepts TCP and never answers TLS
+ * would otherwise hang the run for ever.
+ */
+class GuardedAgent extends https.Agent {
+  override createConnection(
+    options: http.ClientRequestArgs,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex {
+    // https.Agent's own createConnection is tls.connect; it returns the socket.
+    const socket = super.createConnection(options, callback) as tls.TLSSocket;
+    const fail = (what: string) => () => socket.destroy(new Error(what));
+    let timer = setTimeout(
+      fail(`no connection within ${connectTimeoutMs / 1000}s`),
+      connectTimeoutMs,
+    );
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        fail(`TLS handshake timeout after ${handshakeTimeoutMs / 1000}s`),
+        handshakeTimeoutMs,
+      );
+    });
+    socket.once('secureConnect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+    return socket;
+  }
 }
 
 /**
