@@ -338,7 +338,7 @@ function describeCreate(y: Argv): Argv {
 }
 
 function describeRotate(y: Argv): Argv {
-  const { force: _force, ...output } = outputOptions;
+  const output = outputOptions;
   return y
     .positional('name', { type: 'string', describe: 'Name of the ServiceAccount' })
     .options(withLastValue({ ...tokenOptions, ...output }))
@@ -400,6 +400,7 @@ function toRotate(a: Args): Invocation {
     verify: bool(a.verify),
     output: str(a.output) ?? 'yaml',
     outputFile: str(a['output-file']),
+    force: a.force === true,
     clusterName: str(a['cluster-name']),
     userName: str(a['user-name']),
     contextName: str(a['context-name']),

@@ -46,9 +46,14 @@ export class Logger {
     return this.level >= level;
   }
 
-  /** Remembers a credential so that no later line can print it. */
+  /**
+   * Remembers a credential so that no later line can print it, also in the
+   * escaped form it takes inside JSON (a -v 8 body, a Status message).
+   */
   addSecret(secret: string | undefined): void {
-    if (secret && secret.length >= 4) this.secrets.add(secret);
+    if (!secret || secret.length < 4) return;
+    this.secrets.add(secret);
+    this.secrets.add(JSON.stringify(secret).slice(1, -1));
   }
 
   /** Replaces every known secret in `text` with a marker. */

@@ -3,6 +3,10 @@
  * tool manages, written where the old kubeconfig was; old revocable or
  * legacy tokens are revoked only once the new kubeconfig is verified.
  */
+import { promises as fs } from 'node:fs';
+
+import { parse } from 'yaml';
+
 import { UsageError, UserError } from '../errors.js';
 import { type LiveObject, type ObjectKey, listObjects, readObject } from '../k8s/apply.js';
 import {
@@ -14,7 +18,8 @@ import {
   labelKeys,
   manager,
 } from '../k8s/objects.js';
-import type { ConnectionFlags } from '../kubeconfig/types.js';
+import { defaultNames } from '../kubeconfig/build.js';
+import type { ConnectionFlags, ResolvedConfig } from '../kubeconfig/types.js';
 import { validateName } from '../names.js';
 import { validateCredential } from './create.js';
 import {
@@ -41,6 +46,8 @@ export interface RotateFlags {
   verify?: boolean;
   output: string;
   outputFile?: string;
+  /** Replace --output-file even when it is not this account's kubeconfig. */
+  force?: boolean;
   clusterName?: string;
   userName?: string;
   contextName?: string;
@@ -55,6 +62,7 @@ export interface RotateOptions {
   flags: RotateFlags;
   verify: boolean;
   output: OutputSpec;
+  force: boolean;
 }
 
 /** Checks the flags without touching the network or the disk. */
@@ -75,6 +83,7 @@ export function validateRotate(flags: RotateFlags): RotateOptions {
     },
     flags,
     verify: flags.verify ?? true,
+    force: flags.force === true,
     output: {
       format: flags.output,
       file: flags.outputFile,
@@ -88,6 +97,7 @@ export function validateRotate(flags: RotateFlags): RotateOptions {
 export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> {
   const config = await loadContext(opts.connection, deps);
   const account = { name: opts.name, namespace: config.namespace };
+  if (opts.output.file && !opts.force) await checkReplaceable(opts.output, config, account);
   const clients = await connect(config, deps);
   const writer = new Writer(clients, deps.log, 'none');
   try {
@@ -120,6 +130,40 @@ export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> 
     throw writer.withState(err);
   } finally {
     clients.close();
+  }
+}
+
+/**
+ * rotate rewrites its file without --force, so it first makes sure the
+ * file is this account's kubeconfig (its current context is the one rotate
+ * writes), not some other file named by mistake.
+ */
+async function checkReplaceable(
+  output: OutputSpec,
+  config: ResolvedConfig,
+  account: AccountRef,
+): Promise<void> {
+  const file = output.file as string;
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return; // absent (or unreadable): the writer creates it or says why not
+  }
+  const expected =
+    output.names.context ??
+    defaultNames(account.name, account.namespace, config.cluster.name).context;
+  let current: unknown;
+  try {
+    current = (parse(text) as { 'current-context'?: unknown } | null)?.['current-context'];
+  } catch {
+    current = undefined;
+  }
+  if (current !== expected) {
+    throw new UserError(
+      `"${file}" is not the kubeconfig of "${account.namespace}/${account.name}" (its current` +
+        ` context is not "${expected}"): pass --force to replace it`,
+    );
   }
 }
 

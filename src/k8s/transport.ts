@@ -46,6 +46,8 @@ export interface Transport {
 /** Builds the shared agent, the auth hook and the logging HTTP library. */
 export function createTransport(opts: TransportOptions): Transport {
   const agent = createAgent(opts);
+  // The header value, too: a server or proxy may echo it in an error.
+  opts.log.addSecret(basicAuth(opts.credentials));
   const auth: SecurityAuthentication = {
     getName: () => 'kubeconfig',
     applySecurityAuthentication: (ctx) => {
@@ -139,11 +141,9 @@ function applyCredentials(
   creds: Credentials,
   impersonate: Impersonation | undefined,
 ): void {
+  const basic = basicAuth(creds);
   if (creds.token) ctx.setHeaderParam('Authorization', `Bearer ${creds.token}`);
-  else if (creds.username !== undefined) {
-    const basic = Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64');
-    ctx.setHeaderParam('Authorization', `Basic ${basic}`);
-  }
+  else if (basic) ctx.setHeaderParam('Authorization', `Basic ${basic}`);
   if (!impersonate?.user) return;
   ctx.setHeaderParam('Impersonate-User', impersonate.user);
   if (impersonate.groups.length > 0) {
@@ -154,6 +154,11 @@ function applyCredentials(
     const name = `Impersonate-Extra-${encodeURIComponent(key)}`;
     ctx.setHeaderParam(name, values.join(multiValueSeparator));
   }
+}
+
+function basicAuth(creds: Credentials): string | undefined {
+  if (creds.token || creds.username === undefined) return undefined;
+  return Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64');
 }
 
 async function send(ctx: RequestContext, opts: TransportOptions): Promise<ResponseContext> {

@@ -104,7 +104,8 @@ function checkVersion(label: string, apiVersion: string): void {
     );
   }
   throw new UserError(
-    `${label} has unknown apiVersion ${quote(apiVersion)} ` + `(use ${SUPPORTED_VERSIONS.join(' or ')})`,
+    `${label} has unknown apiVersion ${quote(apiVersion)} ` +
+      `(use ${SUPPORTED_VERSIONS.join(' or ')})`,
   );
 }
 
@@ -186,7 +187,7 @@ function startError(label: string, exec: ExecConfig, err: unknown): UserError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') {
     const hint = exec.installHint
-      ? `\n\n${cleanControlCharacters(exec.installHint)}`
+      ? `\n\n${printable(exec.installHint, true)}`
       : ` (install it, or fix the command in the kubeconfig; see ${PLUGIN_DOCS})`;
     return new UserError(`failed to run ${label}: executable not found${hint}`, { cause: err });
   }
@@ -197,18 +198,6 @@ function startError(label: string, exec: ExecConfig, err: unknown): UserError {
   }
   const why = err instanceof Error ? err.message : String(err);
   return new UserError(`failed to run ${label}: ${why}`, { cause: err });
-}
-
-/**
- * installHint comes from a kubeconfig someone else may have written: like
- * client-go, show control characters (such as ESC) as U+XXXX so they cannot
- * restyle or rewrite the terminal. Tabs and line breaks stay.
- */
-export function cleanControlCharacters(text: string): string {
-  return text.replace(
-    /[^\p{L}\p{M}\p{N}\p{P}\p{S}\p{Z}\t\n\v\f\r]/gu,
-    (ch) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
-  );
 }
 
 /** Checks the reply as client-go does; errors describe it without quoting it. */
@@ -268,6 +257,6 @@ function expiry(text: string | undefined, fail: (why: string) => UserError): Dat
 /** A reply field for an error message: short strings only, anything else by type. */
 function describeValue(value: unknown): string {
   if (value === undefined || value === null) return 'missing';
-  if (typeof value === 'string' && value.length <= 80) return `${quote(value)}`;
+  if (typeof value === 'string' && value.length <= 80) return quote(value);
   return 'not a short string';
 }

@@ -183,7 +183,9 @@ async function readKubeconfig(
       log.v(1, `kubeconfig: skipping ${quote(file)}: no such file`);
       return undefined;
     }
-    throw new UserError(`failed to read kubeconfig ${quote(file)}: ${fsCause(err)}`, { cause: err });
+    throw new UserError(`failed to read kubeconfig ${quote(file)}: ${fsCause(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -243,7 +245,9 @@ function checkHeader(file: string, root: Record<string, unknown>): void {
   for (const [key, want] of Object.entries(expected)) {
     const value = topString(file, root, key);
     if (value !== undefined && value !== want) {
-      throw new UserError(`invalid kubeconfig ${quote(file)}: ${key} is ${quote(value)}, expected ${quote(want)}`);
+      throw new UserError(
+        `invalid kubeconfig ${quote(file)}: ${key} is ${quote(value)}, expected ${quote(want)}`,
+      );
     }
   }
 }

@@ -131,7 +131,9 @@ function chooseContext(
   if (wanted) {
     const stanza = merged.contexts.get(wanted);
     if (!stanza) {
-      throw new UserError(`context ${quote(wanted)} does not exist (${listing(merged, 'contexts')})`);
+      throw new UserError(
+        `context ${quote(wanted)} does not exist (${listing(merged, 'contexts')})`,
+      );
     }
     return readContext(stanza);
   }
@@ -302,7 +304,10 @@ function certificateAuthority(
     };
   }
   if (file !== undefined) {
-    const pem = readCertificates(file, `certificate-authority ${quote(file)} of cluster ${quote(cluster)}`);
+    const pem = readCertificates(
+      file,
+      `certificate-authority ${quote(file)} of cluster ${quote(cluster)}`,
+    );
     return {
       insecureSkipTlsVerify: false,
       certificateAuthorityPem: pem,
@@ -421,7 +426,8 @@ function clientCertificate(
     cert.data ??
     readReferencedFile(cert.file, `client-certificate ${quote(cert.file)} of user ${quote(user)}`);
   const keyPem =
-    key.data ?? readReferencedFile(key.file, `client-key ${quote(key.file)} of user ${quote(user)}`);
+    key.data ??
+    readReferencedFile(key.file, `client-key ${quote(key.file)} of user ${quote(user)}`);
   checkKeyPair(`user ${quote(user)}`, certPem, keyPem);
   return { clientCertificatePem: certPem, clientKeyPem: keyPem };
 }

@@ -17,3 +17,14 @@ describe('redactBody', () => {
     expect(redactBody('token=abc')).toBe('<9 bytes, not JSON: not shown>');
   });
 });
+
+describe('Logger secrets', () => {
+  it('hides a secret also in its JSON-escaped form', async () => {
+    const { Logger } = await import('../../src/log.js');
+    const lines: string[] = [];
+    const log = new Logger(8, { write: (t: string) => lines.push(t) });
+    log.addSecret('tok"with\\quote');
+    log.v(8, JSON.stringify({ message: 'you sent Bearer tok"with\\quote' }));
+    expect(lines.join('')).toBe('{"message":"you sent Bearer <redacted>"}\n');
+  });
+});
