@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { UserError } from '../../src/errors.js';
 import { type Spawner, getCredentials } from '../../src/kubeconfig/credentials.js';
-import { cleanControlCharacters } from '../../src/kubeconfig/exec.js';
+import { printable, quote } from '../../src/kubeconfig/fields.js';
 import { loadKubeconfig } from '../../src/kubeconfig/load.js';
 import { resolveConfig } from '../../src/kubeconfig/resolve.js';
 import type {
@@ -517,10 +517,15 @@ describe('exec plugin: failures', () => {
   });
 });
 
-describe('cleanControlCharacters', () => {
-  it('keeps text, tabs and line breaks, and shows other controls as U+XXXX', () => {
-    expect(cleanControlCharacters('a\tb\nc\r\u001b[31md\u0007\u200be ü')).toBe(
+describe('printable and quote', () => {
+  it('keeps text, and with keepLineBreaks tabs and line breaks; others show as U+XXXX', () => {
+    expect(printable('a\tb\nc\r\u001b[31md\u0007\u200be ü', true)).toBe(
       'a\tb\nc\rU+001B[31mdU+0007U+200Be ü',
     );
+  });
+
+  it('shows tabs, line breaks and line separators as U+XXXX in a single-line name', () => {
+    expect(printable('a\tb\nc\r\u2028d\u202ee ü')).toBe('aU+0009bU+000AcU+000DU+2028dU+202Ee ü');
+    expect(quote('dev\u001b[2J')).toBe('"devU+001B[2J"');
   });
 });

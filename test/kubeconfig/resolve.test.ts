@@ -88,6 +88,18 @@ describe('choosing the context', () => {
     );
   });
 
+  it('shows control characters in the names it lists as U+XXXX', async () => {
+    const file = kubeconfigFile({
+      contexts: { 'evil\u001b]0;pwned\u0007': {}, 'line\nbreak': {}, plain: {} },
+    });
+    await expectError(
+      resolved(file, { context: 'nope\u001b[2J' }),
+      UserError,
+      'context "nopeU+001B[2J" does not exist ' +
+        '(contexts: "evilU+001B]0;pwnedU+0007", "lineU+000Abreak", "plain")',
+    );
+  });
+
   it('lists the contexts when current-context names none of them', async () => {
     const file = fixture('unknown-current.yaml');
     await expectError(
