@@ -206,12 +206,9 @@ function parseReply(label: string, apiVersion: string, stdout: string): ExecResu
     new UserError(`failed to read the reply of ${label}: ${why}`);
   const reply = decode(stdout);
   if (!isMapping(reply)) throw fail('stdout is not a JSON ExecCredential');
-  if (reply.apiVersion !== apiVersion) {
-    throw fail(`apiVersion is ${describeValue(reply.apiVersion)}, expected ${quote(apiVersion)}`);
-  }
-  if (reply.kind !== 'ExecCredential') {
-    throw fail(`kind is ${describeValue(reply.kind)}, expected "ExecCredential"`);
-  }
+  // Only the expected value is named: a plugin may put anything there.
+  if (reply.apiVersion !== apiVersion) throw fail(notExpected('apiVersion', reply, apiVersion));
+  if (reply.kind !== 'ExecCredential') throw fail(notExpected('kind', reply, 'ExecCredential'));
   const status = reply.status;
   if (!isMapping(status)) throw fail('it has no status');
   const text = (key: string): string | undefined => {
@@ -254,9 +251,11 @@ function expiry(text: string | undefined, fail: (why: string) => UserError): Dat
   return date;
 }
 
-/** A reply field for an error message: short strings only, anything else by type. */
-function describeValue(value: unknown): string {
-  if (value === undefined || value === null) return 'missing';
-  if (typeof value === 'string' && value.length <= 80) return quote(value);
-  return 'not a short string';
+/** "kind is missing (expected "X")" or "kind is not "X"", never the value itself. */
+function notExpected(key: string, reply: Record<string, unknown>, want: string): string {
+  const value = reply[key];
+  if (value === undefined || value === null || value === '') {
+    return `${key} is missing (expected "${want}")`;
+  }
+  return `${key} is not "${want}"`;
 }

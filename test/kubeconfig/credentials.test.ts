@@ -411,18 +411,32 @@ describe('exec plugin: replies', () => {
 
   it.each([
     ['garbage', 'stdout is not a JSON ExecCredential'],
-    [
-      'wrong-version',
-      'apiVersion is "client.authentication.k8s.io/v1beta1", expected ' +
-        '"client.authentication.k8s.io/v1"',
-    ],
-    ['wrong-kind', 'kind is "Pod", expected "ExecCredential"'],
+    ['wrong-version', 'apiVersion is not "client.authentication.k8s.io/v1"'],
+    ['wrong-kind', 'kind is not "ExecCredential"'],
     ['no-status', 'it has no status'],
     ['empty-status', 'it holds neither a token nor a certificate and key'],
     ['only-cert', 'it holds only one of clientCertificateData and clientKeyData'],
     ['bad-expiry', 'status.expirationTimestamp is not a time'],
   ])('refuses a reply that is %s, without quoting it', async (mode, why) => {
     await expectError(runPlugin(mode), UserError, `failed to read the reply of ${LABEL}: ${why}`);
+  });
+
+  it('never echoes a short apiVersion or kind, which may hold the token', async () => {
+    const reply = (fields: Record<string, unknown>) =>
+      fakeSpawn(JSON.stringify({ status: { token: 'fake-token-xyz' }, ...fields })).spawn;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ apiVersion: 'fake-token-xyz', kind: 'ExecCredential' }, `apiVersion is not "${V1}"`],
+      [{ apiVersion: V1, kind: 'fake-token-xyz' }, 'kind is not "ExecCredential"'],
+      [{ kind: 'ExecCredential' }, `apiVersion is missing (expected "${V1}")`],
+      [{ apiVersion: V1, kind: '' }, 'kind is missing (expected "ExecCredential")'],
+    ];
+    for (const [fields, why] of cases) {
+      await expectError(
+        credentialsOf(config({ exec: exec('x') }), { spawn: reply(fields) }),
+        UserError,
+        `failed to read the reply of ${LABEL}: ${why}`,
+      );
+    }
   });
 
   it('refuses a certificate and key that do not match', async () => {
