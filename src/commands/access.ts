@@ -27,7 +27,7 @@ import {
 } from '../k8s/objects.js';
 import { type RuleSpec, checkSpecialVerbs, hasRules, toPolicyRules } from '../k8s/rules.js';
 import type { Logger } from '../log.js';
-import { settle } from './settle.js';
+import { settle } from '../settle.js';
 import type { Writer } from './writer.js';
 
 /** What access to grant. */
@@ -196,7 +196,7 @@ export async function grantAccess(job: AccessJob, survey: Survey): Promise<void>
   // Bind only once the role exists: the API checks a binding against the
   // rules of the role it names.
   if (role) await job.writer.apply(role, before(role));
-  await Promise.all(bindings.map((b) => job.writer.apply(b, before(b))));
+  await settle(bindings.map((b) => job.writer.apply(b, before(b))));
   await pruneGrants(job, survey, wanted);
 }
 
@@ -239,7 +239,7 @@ export function reportNoGrants(job: AccessJob, survey: Survey): void {
 /** Objects labelled for this account that the new flags no longer ask for. */
 async function pruneGrants(job: AccessJob, survey: Survey, wanted: Manifest[]): Promise<void> {
   const stale = survey.managed.filter((g) => !wanted.some((m) => sameObject(g.key, m)));
-  await Promise.all(stale.map((g) => job.writer.delete(g.key, '(no longer asked for)')));
+  await settle(stale.map((g) => job.writer.delete(g.key, '(no longer asked for)')));
 }
 
 function sameObject(key: ObjectKey, m: Manifest): boolean {

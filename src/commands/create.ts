@@ -36,7 +36,7 @@ import {
   tokenSecretManifest,
 } from './credential.js';
 import { type Deps, connect, loadContext } from './deps.js';
-import { settle } from './settle.js';
+import { settle } from '../settle.js';
 import { verifyCredential } from './verify.js';
 import { type DryRun, Writer, parseDryRun } from './writer.js';
 

@@ -31,6 +31,7 @@ import {
   reportExpiry,
 } from './credential.js';
 import { type Deps, connect, loadContext } from './deps.js';
+import { settle } from '../settle.js';
 import { verifyCredential } from './verify.js';
 import { Writer } from './writer.js';
 
@@ -124,7 +125,7 @@ export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> 
       clients,
       deps,
     );
-    await Promise.all(old.map((key) => writer.delete(key, '(its token is revoked)')));
+    await settle(old.map((key) => writer.delete(key, '(its token is revoked)')));
     if (spec.kind === 'bound') warnUnrevocable(account, deps);
   } catch (err) {
     throw writer.withState(err);

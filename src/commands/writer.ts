@@ -43,7 +43,8 @@ export class Writer {
       this.log.status(`${name} ${before ? 'configured' : 'created'} (dry run)`);
       return undefined;
     }
-    if (this.dryRun === 'server' && manifest.metadata.namespace === this.newNamespace) {
+    const ns = manifest.metadata.namespace;
+    if (this.dryRun === 'server' && ns !== undefined && ns === this.newNamespace) {
       this.log.status(
         `${name} created (dry run; not checked by the server: namespace` +
           ` "${this.newNamespace}" does not exist yet)`,

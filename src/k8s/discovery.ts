@@ -7,6 +7,7 @@ import type { V1APIResource } from './api.js';
 
 import { UsageError } from '../errors.js';
 import type { KubeClients } from './client.js';
+import { settle } from '../settle.js';
 import { describeApiError } from './errors.js';
 import type { MappedResource, ResourceSpec } from './rules.js';
 
@@ -60,19 +61,21 @@ async function fetchGroups(
   wanted: ResourceSpec[],
   allGroups: boolean,
 ): Promise<GroupResources[]> {
-  const core = get(clients, () => clients.core.getAPIResources());
-  const groupList = await get(clients, () => clients.apis.getAPIVersions());
+  const [core, groupList] = await settle([
+    get(clients, () => clients.core.getAPIResources()),
+    get(clients, () => clients.apis.getAPIVersions()),
+  ]);
   const named = new Set(wanted.map((s) => s.group).filter((g): g is string => !!g));
-  const picked = groupList.groups.filter((g) => allGroups || named.has(g.name));
-  const lists = await Promise.all(
+  const picked = (groupList.groups ?? []).filter((g) => allGroups || named.has(g.name));
+  const lists = await settle(
     picked.map((g) => {
-      const version = g.preferredVersion?.version ?? g.versions[0]?.version ?? 'v1';
+      const version = g.preferredVersion?.version ?? g.versions?.[0]?.version ?? 'v1';
       return get(clients, () => clients.custom.getAPIResources({ group: g.name, version })).then(
-        (list) => ({ group: g.name, resources: list.resources }),
+        (list) => ({ group: g.name, resources: list.resources ?? [] }),
       );
     }),
   );
-  return [{ group: '', resources: (await core).resources }, ...lists];
+  return [{ group: '', resources: core.resources ?? [] }, ...lists];
 }
 
 async function get<T>(clients: KubeClients, call: () => Promise<T>): Promise<T> {

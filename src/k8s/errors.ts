@@ -90,7 +90,7 @@ function forbiddenHint(detail: string, action: Action): string {
     );
   }
   const where = action.namespace ? ` in namespace "${action.namespace}"` : ' cluster-wide';
-  return ` (you need permission to ${action.verb} ${action.kind}s${where}: ask a cluster admin)`;
+  return ` (you need permission to ${action.verb} ${plural(action.kind)}${where}: ask a cluster admin)`;
 }
 
 function describeTransport(err: unknown, action: Action, server: string): UserError {
@@ -100,6 +100,13 @@ function describeTransport(err: unknown, action: Action, server: string): UserEr
     return new UserError(
       `failed to ${action.verb} ${objectRef(action)}: no answer from ${server} in time` +
         ' (raise --request-timeout, or check the server)',
+      { cause: err },
+    );
+  }
+  if (!code && (err instanceof SyntaxError || /cannot parse|json/i.test(reason))) {
+    return new UserError(
+      `failed to ${action.verb} ${objectRef(action)}: the answer of ${server} could not be read` +
+        ` (${reason}): is it a Kubernetes API server?`,
       { cause: err },
     );
   }
@@ -117,8 +124,13 @@ function describeTransport(err: unknown, action: Action, server: string): UserEr
   );
 }
 
+/** "rolebinding" -> "rolebindings"; "serviceaccounts/token" stays as it is. */
+function plural(kind: string): string {
+  return kind.includes('/') || kind.endsWith('s') ? kind : `${kind}s`;
+}
+
 function objectRef(action: Action): string {
-  if (!action.name) return `${action.kind}s`;
+  if (!action.name) return plural(action.kind);
   const ns = action.namespace ? `${action.namespace}/` : '';
   return `${action.kind} "${ns}${action.name}"`;
 }
