@@ -108,7 +108,11 @@ export function validateCreate(flags: CreateFlags): CreateOptions {
     createNamespace: flags.createNamespace,
     credential: validateCredential(flags),
     dryRun,
-    verify: dryRun === 'none' && (flags.verify ?? flags.outputFile !== undefined),
+    // A token for another audience is usually not meant for the API server,
+    // which would refuse it: then only an explicit --verify checks.
+    verify:
+      dryRun === 'none' &&
+      (flags.verify ?? (flags.outputFile !== undefined && flags.audiences.length === 0)),
     output,
     warnings,
   };
@@ -185,6 +189,7 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
 
     const text = renderCredential(config, account, credential, opts.output);
     await deliver(config, text, opts.output, deps);
+    if (opts.output.file) writer.record(`kubeconfig written to ${opts.output.file}`);
     reportExpiry(account, opts.credential, credential, deps);
     if (opts.verify) {
       const source = { file: opts.output.file, config, token: credential.token };

@@ -109,6 +109,7 @@ export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> 
     const credential = await issueCredential(clients, writer, account, spec, deps);
     const text = renderCredential(config, account, credential, opts.output);
     await deliver(config, text, opts.output, deps);
+    if (opts.output.file) writer.record(`kubeconfig written to ${opts.output.file}`);
     reportExpiry(account, spec, credential, deps);
     if (!opts.verify) {
       keepOld(old, spec.kind, deps);

@@ -4,6 +4,7 @@
  */
 import { UserError, messageOf } from '../errors.js';
 import type { KubeClients } from '../k8s/client.js';
+import { ApiException } from '../k8s/api.js';
 import { describeApiError, isForbidden, isNotFound } from '../k8s/errors.js';
 import type { AccountRef } from '../k8s/objects.js';
 import { type Deps, loadContext, openClients } from './deps.js';
@@ -49,7 +50,7 @@ export async function verifyCredential(
     await summarizeAccess(clients, account, deps);
     return identity;
   } catch (err) {
-    throw verificationFailed(err, source.audiences.length > 0);
+    throw verificationFailed(err, source.audiences.length > 0, source.file);
   } finally {
     clients.close();
   }
@@ -152,12 +153,25 @@ async function summarizeAccess(
     deps.log.status(`    and ${rules.length - summaryRules} more rules`);
 }
 
-function verificationFailed(err: unknown, audiences: boolean): UserError {
-  const hint = audiences
-    ? ' (a token for another --audience is refused by the API server: pass --verify=false' +
-      ' if it is meant for another service)'
-    : '';
-  return new UserError(`the new kubeconfig does not work: ${messageOf(err)}${hint}`, {
-    cause: err,
-  });
+function verificationFailed(err: unknown, audiences: boolean, file?: string): UserError {
+  // A 401 here is about the new token, not the caller's login.
+  const refused = causeCode(err) === 401;
+  const what = refused ? 'the server refused its token (401 Unauthorized)' : messageOf(err);
+  const hints: string[] = [];
+  if (audiences) {
+    hints.push(
+      'a token for another --audience is refused by the API server; pass --verify=false if it is meant for another service',
+    );
+  }
+  if (file)
+    hints.push(`"${file}" was written all the same: delete it, or pass --force when you run again`);
+  const hint = hints.length > 0 ? ` (${hints.join('; ')})` : '';
+  return new UserError(`the new kubeconfig does not work: ${what}${hint}`, { cause: err });
+}
+
+function causeCode(err: unknown): number | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof ApiException) return e.code;
+  }
+  return undefined;
 }

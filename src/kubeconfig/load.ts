@@ -30,7 +30,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { LineCounter, parseDocument, type Tags } from 'yaml';
+import {
+  type Document,
+  type ErrorCode,
+  LineCounter,
+  type Tags,
+  isAlias,
+  parseDocument,
+  visit,
+} from 'yaml';
 
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -197,6 +205,98 @@ function goLikeTags(tags: Tags): Tags {
   });
 }
 
+/**
+ * Every YAML parse error, in our words: the parser's own messages quote the
+ * text at fault (an escape sequence, an alias name), which may be a secret,
+ * so only the line and column point at it. Keyed by the parser's codes, so
+ * a code added by a new version of the parser fails the type check.
+ */
+const YAML_PROBLEMS: Record<ErrorCode, string> = {
+  ALIAS_PROPS: 'an alias (*name) cannot have a tag or an anchor',
+  BAD_ALIAS: 'an anchor (&name) or alias (*name) has an empty or ambiguous name',
+  BAD_COLLECTION_TYPE: 'a tag does not fit the kind of value it is on',
+  BAD_DIRECTIVE: 'a % directive is not valid',
+  BAD_DQ_ESCAPE: 'a double-quoted string holds an invalid escape sequence',
+  BAD_INDENT: 'the indentation is wrong, or a [ or { is not closed',
+  BAD_PROP_ORDER: 'an anchor or tag is in the wrong place',
+  BAD_SCALAR_START: 'a plain value starts with a character YAML reserves (quote the value)',
+  BLOCK_AS_IMPLICIT_KEY: 'a nested mapping or list stands where a key is expected',
+  BLOCK_IN_FLOW: 'an indented block stands inside a [...] or {...} collection',
+  DUPLICATE_KEY: 'a mapping holds the same key twice',
+  IMPOSSIBLE: 'the YAML is malformed',
+  KEY_OVER_1024_CHARS: 'a key is longer than 1024 characters',
+  MISSING_CHAR: 'a character is missing (such as a closing quote, a comma, a "-" or a space)',
+  MULTILINE_IMPLICIT_KEY: 'a key runs over more than one line (is a ":" missing?)',
+  MULTIPLE_ANCHORS: 'a value has more than one anchor',
+  MULTIPLE_DOCS: 'the file holds more than one YAML document',
+  MULTIPLE_TAGS: 'a value has more than one tag',
+  NON_STRING_KEY: 'a key is not a string',
+  RESOURCE_EXHAUSTION: 'the values are nested too deeply',
+  TAB_AS_INDENT: 'a tab is used for indentation (YAML allows only spaces)',
+  TAG_RESOLVE_FAILED: 'a tag cannot be applied to its value',
+  UNEXPECTED_TOKEN: 'something stands where YAML does not allow it',
+};
+
+/** How far aliases may expand the document, as the parser counts it. */
+const MAX_ALIAS_COUNT = 100;
+
+/** The file's YAML as plain data; errors point at a line and column, never quote. */
+function parseYaml(file: string, text: string): unknown {
+  const lineCounter = new LineCounter();
+  const fail = (problem: string, offset?: number): UserError => {
+    const at = offset === undefined ? undefined : lineCounter.linePos(offset);
+    const where = at ? `line ${at.line}, column ${at.col}: ` : '';
+    return new UserError(`failed to parse kubeconfig ${quote(file)}: ${where}${problem}`);
+  };
+
+  const doc = parseDocument(text, {
+    version: '1.1',
+    customTags: goLikeTags,
+    lineCounter,
+    prettyErrors: false,
+  });
+  const error = doc.errors[0];
+  if (error) throw fail(YAML_PROBLEMS[error.code] ?? YAML_PROBLEMS.IMPOSSIBLE, error.pos[0]);
+  checkAliases(doc, fail);
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // checkAliases left the parser one ReferenceError: its alias limit
+    // (an "alias bomb", a few lines that expand to millions of values).
+    if (!(err instanceof ReferenceError)) throw err;
+    throw fail('the document contains excessive aliasing');
+  }
+}
+
+/**
+ * Each alias must come after its anchor and must not sit inside the value
+ * it names, which Go refuses too ("anchor 'a' value contains itself"): the
+ * parser would build a value that contains itself. Like the parser, an
+ * alias names the last anchor of that name before it.
+ */
+function checkAliases(
+  doc: Document.Parsed,
+  fail: (problem: string, offset?: number) => UserError,
+): void {
+  const anchors = new Map<string, readonly [number, number, number] | undefined>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (!isAlias(node)) {
+        if (node.anchor) anchors.set(node.anchor, node.range ?? undefined);
+        return;
+      }
+      const at = node.range?.[0];
+      if (!anchors.has(node.source)) {
+        throw fail('an alias (*name) comes before its anchor (&name), or has none', at);
+      }
+      const range = anchors.get(node.source);
+      if (range && at !== undefined && at >= range[0] && at < range[2]) {
+        throw fail('an alias (*name) stands inside the value of its own anchor (&name)', at);
+      }
+    },
+  });
+}
+
 /** Parses one file and checks its top level; stanzas stay unchecked. */
 function parseKubeconfig(
   file: string,
@@ -204,22 +304,7 @@ function parseKubeconfig(
   platform: NodeJS.Platform,
   log: Logger,
 ): ParsedFile {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    version: '1.1',
-    customTags: goLikeTags,
-    lineCounter,
-    // Pretty errors quote the offending line, which may hold a token.
-    prettyErrors: false,
-  });
-  if (doc.errors.length > 0) {
-    const error = doc.errors[0];
-    const { line, col } = lineCounter.linePos(error.pos[0]);
-    throw new UserError(
-      `failed to parse kubeconfig ${quote(file)}: line ${line}, column ${col}: ${error.message}`,
-    );
-  }
-  const root: unknown = doc.toJS({ maxAliasCount: 100 });
+  const root = parseYaml(file, text);
   if (root === null || root === undefined) return { file, stanzas: emptyStanzas() };
   if (!isMapping(root)) {
     throw new UserError(

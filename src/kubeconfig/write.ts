@@ -6,12 +6,12 @@
  * half-written or world-readable credential.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { stringify } from 'yaml';
 
-import { UserError, failed, messageOf } from '../errors.js';
+import { UserError, messageOf } from '../errors.js';
 
 /** yaml or json, as `kubectl config view -o`. */
 export type OutputFormat = 'yaml' | 'json';
@@ -63,19 +63,22 @@ export async function printToStdout(text: string, out: OutputSink = standardOutp
 }
 
 /**
- * Fails early, before any API call, when `file` exists and --force is off,
- * or when its folder does not exist.
+ * Fails early, before any API call, when the file cannot be written: its
+ * folder is missing or not writable, it is a folder, or it exists and
+ * --force is off.
  */
 export async function checkOutputFile(file: string, force: boolean): Promise<void> {
   const dir = path.dirname(path.resolve(file));
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat) throw new UserError(`cannot write "${file}": the folder "${dir}" does not exist`);
+  if (!stat.isDirectory()) throw new UserError(`cannot write "${file}": "${dir}" is not a folder`);
   try {
-    const stat = await fs.stat(dir);
-    if (!stat.isDirectory())
-      throw new UserError(`cannot write "${file}": "${dir}" is not a folder`);
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`cannot write "${file}": the folder "${dir}" does not exist`);
+    await fs.access(dir, constants.W_OK);
+  } catch {
+    throw new UserError(`cannot write "${file}": the folder "${dir}" is not writable`);
   }
+  const target = await fs.stat(file).catch(() => undefined);
+  if (target?.isDirectory()) throw new UserError(`cannot write "${file}": it is a folder`);
   if (force) return;
   if (await exists(file)) {
     throw new UserError(`"${file}" already exists (pass --force to replace it)`);
@@ -89,14 +92,36 @@ export async function writeOutputFile(file: string, text: string, force: boolean
     path.dirname(target),
     `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
   );
+  const removeOnSignal = cleanupOnSignal(temp);
   try {
     await writePrivate(temp, text);
     await place(temp, target, force);
   } catch (err) {
     await fs.rm(temp, { force: true });
     if (err instanceof UserError) throw err;
-    throw failed(`write "${file}"`, err);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`failed to write "${file}": ${code ?? messageOf(err)}`, { cause: err });
+  } finally {
+    removeOnSignal();
   }
+}
+
+/**
+ * While the temporary file exists, Ctrl-C or a TERM removes it before the
+ * process ends by that signal as it otherwise would: it holds the token.
+ * Returns the function that takes the handlers away again.
+ */
+function cleanupOnSignal(temp: string): () => void {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const handler = (signal: NodeJS.Signals) => {
+    rmSync(temp, { force: true });
+    for (const s of signals) process.off(s, handler);
+    process.kill(process.pid, signal);
+  };
+  for (const s of signals) process.once(s, handler);
+  return () => {
+    for (const s of signals) process.off(s, handler);
+  };
 }
 
 async function writePrivate(file: string, text: string): Promise<void> {

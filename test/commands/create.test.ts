@@ -255,7 +255,7 @@ describe('create --verify', () => {
     );
     const r = await run(flags(kubeconfigDir(), { verify: true }), emptyCluster([refuse]));
     expect((r.failure as Error).message).toContain(
-      'the new kubeconfig does not work: failed to create selfsubjectreviews: the server rejected the credentials (401 Unauthorized)',
+      'the new kubeconfig does not work: the server refused its token (401 Unauthorized)',
     );
   });
 

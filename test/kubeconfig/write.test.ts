@@ -52,3 +52,10 @@ describe('checkOutputFile', () => {
     await expect(checkOutputFile(file, true)).resolves.toBeUndefined();
   });
 });
+
+describe('checkOutputFile, refusals', () => {
+  it('refuses a folder as the file, even with --force', async () => {
+    const d = dir();
+    await expect(checkOutputFile(d, true)).rejects.toThrow(`cannot write "${d}": it is a folder`);
+  });
+});
