@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { type LoadOptions, loadKubeconfig } from '../../src/kubeconfig/load.js';
 import {
+  caught,
   expectError,
   fixture,
   kubeconfigYaml,
@@ -205,9 +206,63 @@ describe('broken files', () => {
     await expectError(
       load({ explicitPath: file }),
       UserError,
-      `failed to parse kubeconfig "${file}": line 5, column 1: Flow sequence in block ` +
-        'collection must be sufficiently indented and end with a ]',
+      `failed to parse kubeconfig "${file}": line 5, column 1: the indentation is wrong, ` +
+        'or a [ or { is not closed',
     );
+  });
+
+  it('refuses an alias bomb, as kubectl does, before it expands', async () => {
+    const file = fixture('alias-bomb.yaml');
+    await expectError(
+      load({ explicitPath: file }),
+      UserError,
+      `failed to parse kubeconfig "${file}": the document contains excessive aliasing`,
+    );
+  });
+
+  it('names the line of an alias without an anchor, not the alias', async () => {
+    const file = fixture('unresolved-alias.yaml');
+    await expectError(
+      load({ explicitPath: file }),
+      UserError,
+      `failed to parse kubeconfig "${file}": line 7, column 12: ` +
+        'an alias (*name) comes before its anchor (&name), or has none',
+    );
+  });
+
+  // Each case hides "fake-secret" where the parser's own message would quote it.
+  it.each([
+    [
+      'an alias before its anchor',
+      'users:\n- name: u\n  user:\n    token: *fake-secret\nx: &fake-secret 1\n',
+      'line 4, column 12: an alias (*name) comes before its anchor (&name), or has none',
+    ],
+    [
+      'an alias inside its own anchor',
+      'clusters:\n- name: c\n  cluster: &fake-secret\n    extensions: [*fake-secret]\n',
+      'line 4, column 18: an alias (*name) stands inside the value of its own anchor (&name)',
+    ],
+    [
+      'a bad escape',
+      'users:\n- name: u\n  user:\n    token: "fake\\qsecret"\n',
+      'line 4, column 17: a double-quoted string holds an invalid escape sequence',
+    ],
+    [
+      'a reserved first character',
+      'users:\n- name: u\n  user:\n    token: `fake-secret`\n',
+      'line 4, column 12: a plain value starts with a character YAML reserves (quote the value)',
+    ],
+    [
+      'a bad block scalar header',
+      'users:\n- name: u\n  user:\n    token: |fake-secret\n      x\n',
+      'line 4, column 13: something stands where YAML does not allow it',
+    ],
+  ])('describes %s without quoting the file', async (_, text, why) => {
+    const dir = writeFiles(tempDir(), { 'k.yaml': text });
+    const err = await caught(load({ explicitPath: path.join(dir, 'k.yaml') }));
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).toBe(`failed to parse kubeconfig "${dir}/k.yaml": ${why}`);
+    expect(err.message).not.toMatch(/fake.?secret/);
   });
 
   it('refuses a file that is not a mapping', async () => {
