@@ -82,13 +82,7 @@ export function resolveConfig(
 /** kubectl's --request-timeout: "0" none, whole seconds, or a Go duration. */
 export function parseRequestTimeout(text: string | undefined): number {
   if (text === undefined || text === '') return 0;
-  if (/^\+?\d+$/.test(text)) return Number(text) * 1000;
-  let ms: number;
-  try {
-    ms = parseGoDuration(text);
-  } catch {
-    ms = Number.NaN;
-  }
+  const ms = /^\+?\d+$/.test(text) ? Number(text) * 1000 : durationMs(text);
   // kubectl takes "-5s" and then waits forever; refusing it is clearer.
   if (!(ms >= 0)) {
     throw new UsageError(
@@ -96,7 +90,29 @@ export function parseRequestTimeout(text: string | undefined): number {
         'or a duration such as 5s, 1m or 1h30m',
     );
   }
+  // Node's timers hold at most 2^31-1 ms (24.8 days); a longer delay fires
+  // after 1 ms, so every request would time out at once. kubectl takes any
+  // Go duration, but reading "597h" as 1 ms, or quietly as no timeout,
+  // would hide what happened: refuse it, and say what the limit is.
+  if (ms > MAX_TIMEOUT_MS) {
+    throw new UsageError(
+      `invalid --request-timeout ${quote(text)}: the longest timeout is 596h31m23s ` +
+        `(${MAX_TIMEOUT_MS} ms); use 0 for no timeout`,
+    );
+  }
   return ms;
+}
+
+/** The longest delay a Node timer can wait, in ms. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A Go duration in ms, or NaN when it is not one. */
+function durationMs(text: string): number {
+  try {
+    return parseGoDuration(text);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** An empty flag or field counts as unset, as in client-go. */

@@ -768,6 +768,22 @@ describe('--request-timeout', () => {
     );
   });
 
+  it.each(['596h31m23s', '2147483', '2147483.647s'])('accepts %j, within a Node timer', (text) => {
+    expect(parseRequestTimeout(text)).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+
+  it.each(['597h', '2147484', '99999999999999999999', '1000000h'])(
+    'refuses %j, longer than a Node timer can wait',
+    async (text) => {
+      await expectError(
+        () => parseRequestTimeout(text),
+        UsageError,
+        `invalid --request-timeout "${text}": the longest timeout is 596h31m23s ` +
+          '(2147483647 ms); use 0 for no timeout',
+      );
+    },
+  );
+
   it('is applied by resolveConfig', async () => {
     expect((await resolved(fixture('basic.yaml'), { requestTimeout: '1m' })).requestTimeoutMs).toBe(
       60_000,
