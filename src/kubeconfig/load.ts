@@ -7,7 +7,9 @@
  * - Otherwise, a non-empty KUBECONFIG is a list of files separated by ":"
  *   (";" on Windows). Empty entries are dropped, a path listed twice is
  *   read once, and a listed file that does not exist is skipped (said at
- *   -v 1), so a list of only missing files means no kubeconfig.
+ *   -v 1), so a list of only missing files means no kubeconfig. So does a
+ *   list with no entry at all, such as ":": client-go then reads no file,
+ *   not ~/.kube/config.
  * - Otherwise the file is ~/.kube/config, home being HOME. On Windows home
  *   is the first of HOME, HOMEDRIVE+HOMEPATH and USERPROFILE that holds a
  *   .kube\config.
@@ -133,13 +135,17 @@ export async function loadKubeconfig(opts: LoadOptions): Promise<MergedKubeconfi
   }
 
   const merged = mergeKubeconfigs(source, searched, parsed);
-  opts.log.v(
-    1,
-    merged.files.length > 0
-      ? `kubeconfig: read ${merged.files.map((f) => quote(f)).join(', ')}`
-      : `kubeconfig: none of ${searched.map((f) => quote(f)).join(', ')} exists`,
-  );
+  opts.log.v(1, `kubeconfig: ${describeRead(merged)}`);
   return merged;
+}
+
+/** What was read, for -v 1. */
+function describeRead(merged: MergedKubeconfig): string {
+  if (merged.files.length > 0) return `read ${merged.files.map((f) => quote(f)).join(', ')}`;
+  if (merged.searched.length === 0) {
+    return merged.source === 'env' ? `${KUBECONFIG_ENV} names no file` : 'no file to read';
+  }
+  return `none of ${merged.searched.map((f) => quote(f)).join(', ')} exists`;
 }
 
 /** The files to try, in order, and why those. */

@@ -123,6 +123,14 @@ function set(value: string | undefined): string | undefined {
 /** The error when no kubeconfig file exists and --server is not given. */
 function noKubeconfig(merged: MergedKubeconfig): UserError {
   const hint = '(pass --kubeconfig FILE, set KUBECONFIG, or give --server)';
+  // client-go drops empty entries but still reads no ~/.kube/config.
+  if (merged.source === 'env' && merged.searched.length === 0) {
+    return new UserError(
+      `no kubeconfig found: ${KUBECONFIG_ENV} is set but names no file, so kubectl reads ` +
+        `none either (name a file in it, unset it to use ~/${HOME_KUBECONFIG.join('/')}, ` +
+        'pass --kubeconfig FILE, or give --server)',
+    );
+  }
   if (merged.source === 'env') {
     return new UserError(
       `no kubeconfig found: none of the files in ${KUBECONFIG_ENV} exists ` +

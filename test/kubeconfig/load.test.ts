@@ -83,6 +83,18 @@ describe('which files are read', () => {
     expect(lines().at(-1)).toBe(`kubeconfig: none of "${missing}" exists`);
   });
 
+  it('reads no file, not even the home one, when KUBECONFIG holds only ":"', async () => {
+    const home = writeFiles(tempDir(), { '.kube/config': kubeconfigYaml({}) });
+    const { log, lines } = recordingLog(1);
+    const merged = await loadKubeconfig({
+      log,
+      platform: 'linux',
+      env: { KUBECONFIG: ':', HOME: home },
+    });
+    expect(merged).toMatchObject({ source: 'env', searched: [], files: [] });
+    expect(lines()).toEqual(['kubeconfig: KUBECONFIG names no file']);
+  });
+
   it('splits KUBECONFIG on ";" on Windows, where ":" is part of a path', async () => {
     const list = `${FIRST};${SECOND}`;
     expect((await load({ platform: 'win32', env: { KUBECONFIG: list } })).files).toEqual([
@@ -105,9 +117,11 @@ describe('which files are read', () => {
   });
 
   it('searches no home file when HOME is unset (not ./.kube/config)', async () => {
-    const merged = await load({ env: {} });
+    const { log, lines } = recordingLog(1);
+    const merged = await loadKubeconfig({ log, platform: 'linux', env: {} });
     expect(merged.searched).toEqual([]);
     expect(merged.files).toEqual([]);
+    expect(lines()).toEqual(['kubeconfig: no file to read']);
   });
 
   it('tries HOME, HOMEDRIVE+HOMEPATH, then USERPROFILE on Windows', async () => {

@@ -815,6 +815,25 @@ describe('no kubeconfig file at all', () => {
     );
   });
 
+  it.each([':', '::', ';'])(
+    'says when KUBECONFIG=%j names no file, and reads no home file, as kubectl does',
+    async (list) => {
+      const home = writeFiles(tempDir(), { '.kube/config': kubeconfigYaml({}) });
+      // ";" is a file name on Linux, so only the ":" lists are empty there.
+      const platform = list === ';' ? 'win32' : 'linux';
+      const { log } = recordingLog();
+      const merged = await loadKubeconfig({ env: { KUBECONFIG: list, HOME: home }, log, platform });
+      expect(merged).toMatchObject({ source: 'env', searched: [], files: [] });
+      await expectError(
+        () => resolveConfig(merged, {}, log),
+        UserError,
+        'no kubeconfig found: KUBECONFIG is set but names no file, so kubectl reads none ' +
+          'either (name a file in it, unset it to use ~/.kube/config, pass --kubeconfig FILE, ' +
+          'or give --server)',
+      );
+    },
+  );
+
   it('says when HOME is not set', async () => {
     await expectError(
       resolveEnv({}),
