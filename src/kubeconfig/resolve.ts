@@ -48,6 +48,8 @@ interface ChosenContext {
   cluster?: string;
   user?: string;
   namespace?: string;
+  /** The file and field path of namespace, for errors. */
+  namespaceField?: { file: string; path: string };
 }
 
 /** Applies kubectl's context rules and global flags to the merged kubeconfig. */
@@ -60,7 +62,7 @@ export function resolveConfig(
   if (merged.files.length === 0 && !set(flags.server)) throw noKubeconfig(merged);
 
   const context = chooseContext(merged, flags, log);
-  const namespace = set(flags.namespace) ?? context.namespace ?? 'default';
+  const namespace = set(flags.namespace) ?? contextNamespace(context) ?? 'default';
   const cluster = resolveCluster(merged, flags, context);
   const user = resolveUser(merged, flags, context);
   warnShadowedToken(flags, user, log);
@@ -200,7 +202,33 @@ function readContext(stanza: Stanza): ChosenContext {
     cluster: fields.string('cluster'),
     user: fields.string('user'),
     namespace: fields.string('namespace'),
+    namespaceField: { file: fields.file, path: fields.at('namespace') },
   };
+}
+
+/** A namespace name: a DNS-1123 label, as the API server requires. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The context's namespace, checked only when it is used (no -n). kubectl
+ * checks it no further than as a URL path segment (no "/", "%", "." or
+ * ".."), when it builds a request, and sends "Bad_NS" on for the server to
+ * refuse; we refuse any name the server would, before any request, and
+ * never put a "/" of the file into a request path. The commands check -n
+ * (names.ts).
+ */
+function contextNamespace(context: ChosenContext): string | undefined {
+  const namespace = context.namespace;
+  if (namespace === undefined || !context.namespaceField) return namespace;
+  if (namespace.length <= 63 && NAMESPACE_NAME.test(namespace)) return namespace;
+  const { file, path } = context.namespaceField;
+  throw invalidField(
+    file,
+    path,
+    `of context ${quote(context.name)} is ${quote(namespace)}, not a namespace name ` +
+      '(a DNS-1123 label: at most 63 lowercase letters, digits and "-", starting and ' +
+      'ending with a letter or digit; fix the context, or pass -n NAMESPACE)',
+  );
 }
 
 /** The checked body of a stanza; a name listed twice in its file is refused, like kubectl. */

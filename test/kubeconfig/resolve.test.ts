@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { UsageError, UserError } from '../../src/errors.js';
+import { quote } from '../../src/kubeconfig/fields.js';
 import { loadKubeconfig } from '../../src/kubeconfig/load.js';
 import { parseRequestTimeout, resolveConfig } from '../../src/kubeconfig/resolve.js';
 import type { ConnectionFlags } from '../../src/kubeconfig/types.js';
@@ -242,6 +243,28 @@ describe('namespace', () => {
     expect((await resolved(basic, { namespace: 'flag-ns' })).namespace).toBe('flag-ns');
     expect((await resolved(basic)).namespace).toBe('team-a');
     expect((await resolved(basic, { context: 'bob@staging' })).namespace).toBe('default');
+  });
+
+  it.each(['Bad_NS/../x', 'UPPER', '-dash', 'a.b', 'x'.repeat(64), 'esc\u001b[2J'])(
+    'refuses the context namespace %j before any request',
+    async (namespace) => {
+      const file = single({}, {}, { namespace });
+      await expectError(
+        resolved(file),
+        UserError,
+        `invalid kubeconfig "${file}": contexts[0].context.namespace of context "ctx" is ` +
+          `${quote(namespace)}, not a namespace name (a DNS-1123 label: at most 63 lowercase ` +
+          'letters, digits and "-", starting and ending with a letter or digit; fix the ' +
+          'context, or pass -n NAMESPACE)',
+      );
+    },
+  );
+
+  it('accepts a 63-character namespace, and ignores a bad one that -n replaces', async () => {
+    const longest = 'a'.repeat(63);
+    expect((await resolved(single({}, {}, { namespace: longest }))).namespace).toBe(longest);
+    const file = single({}, {}, { namespace: 'Bad_NS/../x' });
+    expect((await resolved(file, { namespace: 'ok' })).namespace).toBe('ok');
   });
 });
 
