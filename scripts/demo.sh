@@ -6,18 +6,20 @@
 #   npm run demo              against the current Kubernetes release
 #   npm run demo -- 1.20      against v1.20.2
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
 
 version=${1:-current}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ksa-demo-XXXXXX")
-trap 'bash scripts/control-plane.sh stop "$dir" >/dev/null 2>&1 || true; rm -rf "$dir/work"' EXIT
+# Absolute paths: the demo runs in $dir/work by then.
+trap 'bash "$root/scripts/control-plane.sh" stop "$dir" >/dev/null; rm -rf "$dir"' EXIT
 
 [[ -f dist/kubectl-sa_kubeconfig.cjs ]] || node scripts/build.mjs --bundle-only
 bash scripts/control-plane.sh start "$version" "$dir" >/dev/null
 mkdir -m 0700 "$dir/work"
 cd "$dir/work"
 export KUBECONFIG="$dir/admin.kubeconfig"
-plugin() { node "$OLDPWD/dist/kubectl-sa_kubeconfig.cjs" "$@"; }
+plugin() { node "$root/dist/kubectl-sa_kubeconfig.cjs" "$@"; }
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 say kubectl sa-kubeconfig jenkins -n automation --create-namespace --clusterrole edit \
@@ -43,7 +45,7 @@ if kubectl --kubeconfig jenkins.kubeconfig get nodes; then
   exit 1
 fi
 
-say "kubectl sa-kubeconfig jenkins -n automation --clusterrole edit --duration 24h ...   # again"
-plugin jenkins -n automation --clusterrole edit --duration 24h --output-file jenkins.kubeconfig \
-  --force
+say "kubectl sa-kubeconfig jenkins ... --force   # the same again: only the token is new"
+plugin jenkins -n automation --create-namespace --clusterrole edit --duration 24h \
+  --output-file jenkins.kubeconfig --force
 printf '\ndemo done: the kubeconfig works, and the account can do only what was granted\n'

@@ -39,7 +39,7 @@ export async function runCommandLine(argv: string[], env: NodeJS.ProcessEnv): Pr
     await dispatch(invocation, deps);
     return 0;
   } catch (err) {
-    report(err, log);
+    report(err, log, argv);
     return 1;
   }
 }
@@ -60,9 +60,9 @@ async function dispatch(invocation: Run, deps: Deps): Promise<void> {
 }
 
 /** Prints a failure once, with the "error: " prefix, on stderr. */
-function report(err: unknown, log: Logger): void {
+function report(err: unknown, log: Logger, argv: string[]): void {
   if (err instanceof UsageError) {
-    log.error(`${err.message}\nSee '${programName} --help' for usage.`);
+    log.error(`${err.message}\nSee '${programName}${commandWord(argv)} --help' for usage.`);
     return;
   }
   if (err instanceof PartialFailureError) {
@@ -82,6 +82,12 @@ function report(err: unknown, log: Logger): void {
   if (log.enabled(1)) log.v(1, stackOf(err));
   else log.status('run again with -v 1 for details');
   log.status(`this is a bug: please report it at ${issuesUrl}`);
+}
+
+/** " rotate" when the line names a subcommand, so the hint points at its help. */
+function commandWord(argv: string[]): string {
+  const word = argv.find((a) => ['create', 'rotate', 'delete', 'list'].includes(a));
+  return word ? ` ${word}` : '';
 }
 
 function stackOf(err: unknown): string {

@@ -121,7 +121,7 @@ const connectionOptions: Record<string, Options> = {
   namespace: {
     alias: 'n',
     type: 'string',
-    describe: "Namespace of the ServiceAccount. Default: the context's namespace, else default.",
+    describe: "Namespace to work in. Default: the context's, else default.",
   },
   server: { alias: 's', type: 'string', describe: 'The address of the Kubernetes API server.' },
   token: { type: 'string', describe: 'Bearer token for authentication to the API server.' },
@@ -130,7 +130,7 @@ const connectionOptions: Record<string, Options> = {
   'client-key': { type: 'string', describe: 'Path to a client key file.' },
   'insecure-skip-tls-verify': {
     type: 'boolean',
-    describe: "Don't verify the server's certificate (insecure; the output keeps it).",
+    describe: "Don't verify the server certificate (insecure; kept in output).",
   },
   'tls-server-name': { type: 'string', describe: 'Server name to use for certificate checks.' },
   username: { type: 'string', describe: 'Username for basic authentication.' },
@@ -140,14 +140,14 @@ const connectionOptions: Record<string, Options> = {
   'as-uid': { type: 'string', describe: 'UID to impersonate for the operation.' },
   'request-timeout': {
     type: 'string',
-    describe: 'How long to wait for each request: 0 (none, the default), 30s, 1m.',
+    describe: 'Wait per request: 0 (no limit, the default), 30s, 1m.',
   },
   'disable-compression': { type: 'boolean', describe: 'Accepted for kubectl parity.' },
   'cache-dir': { type: 'string', describe: 'Accepted for kubectl parity; unused.' },
   v: {
     type: 'number',
     default: 0,
-    describe: 'Log level: 1 decisions, 2 objects, 6 HTTP calls, 8 bodies.',
+    describe: 'Log level: 1 decisions, 2 objects, 4 detail, 6 HTTP, 8 bodies.',
   },
 };
 
@@ -155,7 +155,7 @@ const accessOptions: Record<string, Options> = {
   clusterrole: {
     type: 'string',
     array: true,
-    describe: 'Bind this existing ClusterRole (view, edit, ...) in the namespace; repeatable.',
+    describe: 'Bind this ClusterRole (view, edit...) in the namespace; repeatable.',
   },
   role: {
     type: 'string',
@@ -165,22 +165,22 @@ const accessOptions: Record<string, Options> = {
   verb: {
     type: 'string',
     array: true,
-    describe: 'With --resource: create a Role with these verbs (get,list,...) and bind it.',
+    describe: 'With --resource: make and bind a Role with these verbs (get,list).',
   },
   resource: {
     type: 'string',
     array: true,
-    describe: 'With --verb: resources of that Role, as kubectl create role takes them.',
+    describe: 'With --verb: its resources, as kubectl create role takes them.',
   },
   'resource-name': {
     type: 'string',
     array: true,
-    describe: 'Limit the --verb/--resource rule to these object names; repeatable.',
+    describe: 'Limit that rule to these object names; repeatable.',
   },
   'cluster-wide': {
     type: 'boolean',
     default: false,
-    describe: 'Grant --clusterrole and --verb rules in all namespaces (ClusterRoleBinding).',
+    describe: 'Grant --clusterrole and --verb rules in every namespace.',
   },
   'create-namespace': {
     type: 'boolean',
@@ -192,28 +192,34 @@ const accessOptions: Record<string, Options> = {
 const tokenOptions: Record<string, Options> = {
   duration: {
     type: 'string',
-    describe: "Token lifetime (30m, 24h, 3600h); at least 10m. Default: the server's.",
+    describe: "Token lifetime (30m, 24h, 3600h), at least 10m. Default: server's.",
   },
   audience: { type: 'string', array: true, describe: 'Audience of the token; repeatable.' },
   revocable: {
     type: 'boolean',
-    describe: 'Bind the token to a Secret made for it: deleting the Secret revokes the token.',
+    describe: 'Bind the token to a new Secret: deleting it revokes the token.',
   },
   'legacy-token': {
     type: 'boolean',
-    describe:
-      'Use a kubernetes.io/service-account-token Secret: never expires. Not with --duration.',
+    describe: 'Legacy Secret token, never expires. Not with --duration, --revocable.',
   },
   verify: {
     type: 'boolean',
-    describe: 'Check the new kubeconfig against the server. Default: on with --output-file.',
+    describe: 'Check the new kubeconfig. Default: on with --output-file.',
   },
 };
 
 const dryRunOption: Record<string, Options> = {
   'dry-run': {
     type: 'string',
-    describe: 'client: print the manifests and write nothing; server: let the API check them.',
+    describe: 'none, client (print manifests; bare --dry-run) or server.',
+  },
+};
+
+const deleteDryRunOption: Record<string, Options> = {
+  'dry-run': {
+    type: 'string',
+    describe: 'none, client (bare --dry-run: list only) or server (API checks).',
   },
 };
 
@@ -221,7 +227,7 @@ const outputOptions: Record<string, Options> = {
   output: { alias: 'o', type: 'string', default: 'yaml', describe: 'Output format: yaml or json.' },
   'output-file': {
     type: 'string',
-    describe: 'Write the kubeconfig to this file (mode 0600) instead of stdout.',
+    describe: 'Write the kubeconfig to this file (mode 0600), not stdout.',
   },
   force: {
     type: 'boolean',
@@ -267,7 +273,7 @@ export const completionTable: CompletionTable = {
     const own: Record<string, Record<string, Options>> = {
       create: { ...accessOptions, ...tokenOptions, ...outputOptions, ...dryRunOption },
       rotate: { ...tokenOptions, ...outputOptions },
-      delete: dryRunOption,
+      delete: deleteDryRunOption,
       list: listOptions,
     };
     return Object.entries({ ...connectionOptions, ...own[command] }).map(([name, o]) => ({
@@ -283,6 +289,7 @@ function buildParser(done: (r: Invocation) => void): Argv {
   return (
     yargs([])
       .scriptName(programName)
+      .usage('$0 [create] NAME [flags]')
       // No camelCase twins (--outputFile) and no --no-x negation: kubectl has neither.
       .parserConfiguration({
         'greedy-arrays': false,
@@ -300,7 +307,7 @@ function buildParser(done: (r: Invocation) => void): Argv {
       )
       .command(
         'rotate <name>',
-        'Issue a fresh token for a managed account and rewrite its kubeconfig',
+        'Issue a fresh token for a managed account',
         (y) => describeRotate(y).epilogue(`${rotateLong}\n\n${rotateExamples}`),
         (args) => done(toRotate(args)),
       )
@@ -308,7 +315,10 @@ function buildParser(done: (r: Invocation) => void): Argv {
         'delete <name>',
         'Delete what this tool created for an account',
         (y) =>
-          y.options(withLastValue(dryRunOption)).epilogue(`${deleteLong}\n\n${deleteExamples}`),
+          y
+            .options(withLastValue(deleteDryRunOption))
+            .group(['dry-run'], 'Delete:')
+            .epilogue(`${deleteLong}\n\n${deleteExamples}`),
         (args) => done(toDelete(args)),
       )
       .command(
@@ -317,7 +327,6 @@ function buildParser(done: (r: Invocation) => void): Argv {
         (y) => describeList(y).epilogue(`${listLong}\n\n${listExamples}`),
         (args) => done(toList(args)),
       )
-      .epilogue(`${createLong}\n\n${createExamples}`)
       .version(pkg.version)
       .help()
       .alias('help', 'h')
@@ -357,7 +366,7 @@ const listOptions: Record<string, Options> = {
 };
 
 function describeList(y: Argv): Argv {
-  return y.options(withLastValue(listOptions));
+  return y.options(withLastValue(listOptions)).group(Object.keys(listOptions), 'List:');
 }
 
 type Args = Record<string, unknown>;
@@ -553,12 +562,20 @@ function rewordFailure(message: string, argv: string[]): string {
     // yargs checks the argument count before unknown flags; a typo in a
     // flag is the likelier cause, so name it first.
     const unknown = unknownFlag(argv);
-    return unknown ? `unknown flag or extra argument: ${unknown}` : 'NAME is required';
+    return unknown ? `unknown flag: ${asTyped(unknown, argv)}` : 'NAME is required';
   }
-  if (/Unknown arguments?: /.test(message)) {
-    return message.replace(/Unknown arguments?: /, 'unknown flag or extra argument: ');
+  const unknown = /Unknown arguments?: (.*)$/.exec(message);
+  if (unknown) {
+    const words = unknown[1].split(', ').map((w) => asTyped(w, argv));
+    return `unknown flag or extra argument: ${words.join(', ')}`;
   }
   return message.charAt(0).toLowerCase() + message.slice(1);
+}
+
+/** yargs names a flag without its dashes: show it as the user typed it. */
+function asTyped(name: string, argv: string[]): string {
+  const typed = argv.find((a) => a.replace(/^--?/, '').split('=')[0] === name && a.startsWith('-'));
+  return typed ? typed.split('=')[0] : name;
 }
 
 function unknownFlag(argv: string[]): string | undefined {

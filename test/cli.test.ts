@@ -99,15 +99,15 @@ describe('parseCommandLine', () => {
 
   const failures: [string[], string][] = [
     [[], 'NAME is required'],
-    [['jenkins', '--bogus'], 'unknown flag or extra argument: bogus'],
-    [['--bogus'], 'unknown flag or extra argument: bogus'],
+    [['jenkins', '--bogus'], 'unknown flag or extra argument: --bogus'],
+    [['--bogus'], 'unknown flag: --bogus'],
     [['-nfoo', '-v6'], 'NAME is required'],
     [['jenkins', 'extra'], 'unknown flag or extra argument: extra'],
     [['jenkins', '-v', 'x'], 'invalid argument "x" for -v: it takes a whole number such as 6'],
     [['jenkins', '-v'], 'flag needs an argument: -v'],
     [['jenkins', '--revocable=yes'], 'invalid argument "yes" for --revocable: use true or false'],
-    [['jenkins', '--no-verify'], 'unknown flag or extra argument: no-verify'],
-    [['jenkins', '--outputFile', 'f'], 'unknown flag or extra argument: outputFile'],
+    [['jenkins', '--no-verify'], 'unknown flag or extra argument: --no-verify'],
+    [['jenkins', '--outputFile', 'f'], 'unknown flag or extra argument: --outputFile'],
     [['jenkins', '--', '-n'], 'unknown flag or extra argument: -n'],
   ];
   for (const [argv, message] of failures) {

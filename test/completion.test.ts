@@ -19,7 +19,7 @@ describe('complete', () => {
   it('offers the flags of the command being typed', async () => {
     expect(await run('list', '--all')).toBe('--all-namespaces\tList every namespace.\n:4\n');
     expect(await run('rotate', 'ci', '--rev')).toBe(
-      '--revocable\tBind the token to a Secret made for it: deleting the Secret revokes the token.\n:4\n',
+      '--revocable\tBind the token to a new Secret: deleting it revokes the token.\n:4\n',
     );
   });
 

@@ -122,7 +122,13 @@ function validateOutput(flags: CreateFlags): OutputSpec {
   if (flags.output !== 'yaml' && flags.output !== 'json') {
     throw new UsageError(`--output must be yaml or json, not "${flags.output}"`);
   }
+  if (flags.outputFile === '') throw new UsageError('--output-file needs a file name');
   if (flags.force && !flags.outputFile) throw new UsageError('--force needs --output-file');
+  if (flags.outputFile && (flags.dryRun ?? 'none') !== 'none') {
+    throw new UsageError(
+      '--output-file cannot be combined with --dry-run: the preview goes to stdout',
+    );
+  }
   return {
     format: flags.output,
     file: flags.outputFile,
@@ -171,8 +177,8 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
 
     await ensureNamespace(job, survey);
     if (opts.createNamespace && !survey.namespace) writer.namespaceIsNew(account.namespace);
-    // The account and its token on one side, the grants on the other: a
-    // binding may name an account that does not exist yet.
+    // The account beside the grants: a binding may name an account that
+    // does not exist yet.
     const accountStep = ensureAccount(job, survey, accountManifest(account, opts.credential));
     if (opts.dryRun !== 'none') {
       await settle([accountStep, grantAccess(job, survey)]);
@@ -180,11 +186,10 @@ export async function runCreate(opts: CreateOptions, deps: Deps): Promise<void> 
       await preview(job, opts, deps);
       return;
     }
-    const [credential] = await settle([
-      accountStep.then(() => issueCredential(clients, writer, account, opts.credential, deps)),
-      grantAccess(job, survey),
-    ]);
-
+    // The token comes last: a grant the API refuses must not leave behind a
+    // credential that nothing can revoke.
+    await settle([accountStep, grantAccess(job, survey)]);
+    const credential = await issueCredential(clients, writer, account, opts.credential, deps);
     reportNoGrants(job, survey);
 
     const text = renderCredential(config, account, credential, opts.output);

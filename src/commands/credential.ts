@@ -196,8 +196,8 @@ export async function deliver(
 ): Promise<void> {
   if (config.cluster.insecureSkipTlsVerify) {
     deps.log.warn(
-      'the kubeconfig skips TLS verification (insecure-skip-tls-verify), as the source' +
-        ' cluster entry does: anyone on the network path can read the token',
+      'the kubeconfig skips TLS verification (insecure-skip-tls-verify), as your connection' +
+        ' does: anyone on the network path can read the token',
     );
   }
   if (!output.file) {

@@ -72,6 +72,7 @@ export function validateRotate(flags: RotateFlags): RotateOptions {
   if (flags.output !== 'yaml' && flags.output !== 'json') {
     throw new UsageError(`--output must be yaml or json, not "${flags.output}"`);
   }
+  if (flags.outputFile === '') throw new UsageError('--output-file needs a file name');
   const parsed = validateCredential(flags);
   const kindGiven = flags.revocable === true || flags.legacyToken === true;
   return {
@@ -174,7 +175,7 @@ function checkManaged(sa: LiveObject | undefined, account: AccountRef): LiveObje
   if (!sa) {
     throw new UserError(
       `serviceaccount ${ref} does not exist` +
-        ` (create it with \`kubectl sa-kubeconfig ${account.name}\`)`,
+        ` (create it with \`kubectl sa-kubeconfig ${account.name} -n ${account.namespace}\`)`,
     );
   }
   if (sa.metadata?.labels?.[labelKeys.managedBy] !== manager) {

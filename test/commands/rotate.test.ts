@@ -126,7 +126,7 @@ describe('rotate', () => {
   it('refuses a missing account', async () => {
     const r = await run(flags(dir()), []);
     expect((r.failure as Error).message).toBe(
-      'serviceaccount "team/ci" does not exist (create it with `kubectl sa-kubeconfig ci`)',
+      'serviceaccount "team/ci" does not exist (create it with `kubectl sa-kubeconfig ci -n team`)',
     );
   });
 
