@@ -228,7 +228,7 @@ async function preview(job: AccessJob, opts: CreateOptions, deps: Deps): Promise
  * The account, with the token settings of this run noted on it so that
  * `rotate` can repeat them.
  */
-function accountManifest(account: AccountRef, spec: CredentialSpec): Manifest {
+export function accountManifest(account: AccountRef, spec: CredentialSpec): Manifest {
   const manifest = serviceAccountManifest(account);
   const annotations: Record<string, string> = { [annotationKeys.tokenKind]: spec.kind };
   if (spec.token.durationSeconds !== undefined) {

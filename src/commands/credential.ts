@@ -109,7 +109,7 @@ async function issueRevocable(
   const issued = await requestToken(clients, account, { ...spec, boundObjectRef });
   // The server keeps no record of a token's expiry: note it for `list`.
   manifest.metadata.annotations = { [annotationKeys.expires]: issued.expiresAt.toISOString() };
-  await writer.apply(manifest, secret);
+  await writer.apply(manifest, secret, true);
   return { ...issued, secret: manifest.metadata.name };
 }
 

@@ -7,6 +7,7 @@ import type { HttpLibrary } from '../k8s/api.js';
 import { type KubeClients, createClients } from '../k8s/client.js';
 import { createTransport } from '../k8s/transport.js';
 import { getCredentials } from '../kubeconfig/credentials.js';
+import { quote } from '../kubeconfig/fields.js';
 import { loadKubeconfig } from '../kubeconfig/load.js';
 import { resolveConfig } from '../kubeconfig/resolve.js';
 import type {
@@ -40,8 +41,8 @@ export async function loadContext(flags: ConnectionFlags, deps: Deps): Promise<R
   const config = resolveConfig(merged, flags, deps.log);
   deps.log.v(
     1,
-    `using context "${config.contextName}" (cluster "${config.cluster.name}",` +
-      ` user "${config.user.name}", namespace "${config.namespace}")`,
+    `using context ${quote(config.contextName)} (cluster ${quote(config.cluster.name)},` +
+      ` user ${quote(config.user.name)}, namespace ${quote(config.namespace)})`,
   );
   return config;
 }

@@ -21,7 +21,7 @@ import {
 import { defaultNames } from '../kubeconfig/build.js';
 import type { ConnectionFlags, ResolvedConfig } from '../kubeconfig/types.js';
 import { validateName } from '../names.js';
-import { validateCredential } from './create.js';
+import { accountManifest, validateCredential } from './create.js';
 import {
   type CredentialSpec,
   type OutputSpec,
@@ -103,9 +103,15 @@ export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> 
   const clients = await connect(config, deps);
   const writer = new Writer(clients, deps.log, 'none');
   try {
-    const sa = await readObject(clients, { kind: 'ServiceAccount', ...account });
-    const spec = settingsOf(checkManaged(sa, account), opts);
+    const sa = checkManaged(
+      await readObject(clients, { kind: 'ServiceAccount', ...account }),
+      account,
+    );
+    const spec = settingsOf(sa, opts);
+    const previous = sa.metadata?.annotations?.[annotationKeys.tokenKind] ?? 'bound';
     const old = await tokenSecrets(clients, account);
+    // New settings from flags become the account's, for the next rotate.
+    await writer.apply(accountManifest(account, spec), sa);
 
     const credential = await issueCredential(clients, writer, account, spec, deps);
     const text = renderCredential(config, account, credential, opts.output);
@@ -128,7 +134,7 @@ export async function runRotate(opts: RotateOptions, deps: Deps): Promise<void> 
       deps,
     );
     await settle(old.map((key) => writer.delete(key, '(its token is revoked)')));
-    if (spec.kind === 'bound') warnUnrevocable(account, deps);
+    if (previous === 'bound') warnUnrevocable(account, deps);
   } catch (err) {
     throw writer.withState(err);
   } finally {

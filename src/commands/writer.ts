@@ -35,9 +35,16 @@ export class Writer {
     readonly dryRun: DryRun,
   ) {}
 
-  /** Applies `manifest` (or pretends to) and prints kubectl's status line. */
-  async apply(manifest: Manifest, before: LiveObject | undefined): Promise<LiveObject | undefined> {
-    this.manifests.push(manifest);
+  /**
+   * Applies `manifest` (or pretends to) and prints kubectl's status line;
+   * `quiet` for a follow-up apply of an object this run just created.
+   */
+  async apply(
+    manifest: Manifest,
+    before: LiveObject | undefined,
+    quiet = false,
+  ): Promise<LiveObject | undefined> {
+    if (!quiet) this.manifests.push(manifest);
     const name = describeObject(manifest.kind, manifest.metadata.name);
     if (this.dryRun === 'client') {
       this.log.status(`${name} ${before ? 'configured' : 'created'} (dry run)`);
@@ -54,7 +61,7 @@ export class Writer {
     const result = await applyObject(this.clients, manifest, before, {
       dryRun: this.dryRun === 'server',
     });
-    this.report(`${name} ${result.outcome}`, result.outcome !== 'unchanged');
+    if (!quiet) this.report(`${name} ${result.outcome}`, result.outcome !== 'unchanged');
     return result.object;
   }
 

@@ -21,10 +21,16 @@ export interface OutputSink {
   write(text: string): unknown;
 }
 
+/**
+ * kubectl's layout: no folded lines, lists not indented under their key,
+ * and no YAML anchors for repeated values (a reviewer reads every rule).
+ */
+const yamlOptions = { lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false } as const;
+
 /** Renders the kubeconfig; both forms end in a newline. */
 export function renderKubeconfig(config: object, format: OutputFormat): string {
   if (format === 'json') return `${JSON.stringify(config, null, 4)}\n`;
-  return stringify(config, { lineWidth: 0, indentSeq: false });
+  return stringify(config, yamlOptions);
 }
 
 /**
@@ -35,7 +41,7 @@ export function renderManifests(manifests: object[], format: OutputFormat): stri
   if (format === 'json') {
     return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }, null, 4)}\n`;
   }
-  return manifests.map((m) => stringify(m, { lineWidth: 0, indentSeq: false })).join('---\n');
+  return manifests.map((m) => stringify(m, yamlOptions)).join('---\n');
 }
 
 /**

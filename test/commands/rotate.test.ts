@@ -56,6 +56,7 @@ function cluster(extra: Route[] = []): Route[] {
       'kubectl-sa-kubeconfig/token-duration': '24h',
     }),
     on('GET', secrets, { status: 200, body: { items: [old] } }),
+    on('PATCH', saPath, (req) => ({ status: 200, body: req.body })),
     (req) =>
       req.method === 'PATCH' && req.path.startsWith(`${secrets}/`)
         ? {
@@ -67,7 +68,8 @@ function cluster(extra: Route[] = []): Route[] {
           }
         : undefined,
     on('POST', `${saPath}/token`, (req) => {
-      const seconds = (req.body as { spec: { expirationSeconds: number } }).spec.expirationSeconds;
+      const asked = (req.body as { spec: { expirationSeconds?: number } }).spec.expirationSeconds;
+      const seconds = asked ?? 3600;
       const expirationTimestamp = new Date(now.getTime() + seconds * 1000).toISOString();
       return { status: 201, body: { status: { token, expirationTimestamp } } };
     }),
@@ -105,6 +107,18 @@ describe('rotate', () => {
     expect(order.indexOf(`DELETE ${secrets}/sa-kubeconfig-ci-old`)).toBeGreaterThan(verified);
     expect(parse(readFileSync(file, 'utf8')).users[0].user.token).toBe(token);
     expect(r.stderr).toContain('secret/sa-kubeconfig-ci-old deleted (its token is revoked)');
+    expect(r.stderr).not.toContain('stay valid until they expire');
+  });
+
+  it('warns that plain tokens issued before stay valid when switching to revocable', async () => {
+    const plain = account({ 'kubectl-sa-kubeconfig/token-kind': 'bound' });
+    const r = await run(flags(dir(), { revocable: true }), cluster([plain]));
+    expect(r.failure).toBeUndefined();
+    const applied = r.requests.find((q) => q.method === 'PATCH' && q.path === saPath);
+    expect(applied?.body).toMatchObject({
+      metadata: { annotations: { 'kubectl-sa-kubeconfig/token-kind': 'revocable' } },
+    });
+    expect(r.stderr).toContain('tokens issued earlier for "team/ci" stay valid until they expire');
   });
 
   it('keeps the old tokens, and says so, with --verify=false', async () => {
