@@ -13,6 +13,7 @@ import {
 } from '../k8s/objects.js';
 import { parseRules, validateRules } from '../k8s/rules.js';
 import { formatSeconds, tokenSeconds } from '../k8s/token.js';
+import { checkEntryName } from '../kubeconfig/build.js';
 import type { ConnectionFlags } from '../kubeconfig/types.js';
 import { checkOutputFile, printToStdout, renderManifests } from '../kubeconfig/write.js';
 import { validateName } from '../names.js';
@@ -123,6 +124,9 @@ function validateOutput(flags: CreateFlags): OutputSpec {
     throw new UsageError(`--output must be yaml or json, not "${flags.output}"`);
   }
   if (flags.outputFile === '') throw new UsageError('--output-file needs a file name');
+  checkEntryName('--cluster-name', flags.clusterName);
+  checkEntryName('--user-name', flags.userName);
+  checkEntryName('--context-name', flags.contextName);
   if (flags.force && !flags.outputFile) throw new UsageError('--force needs --output-file');
   if (flags.outputFile && (flags.dryRun ?? 'none') !== 'none') {
     throw new UsageError(

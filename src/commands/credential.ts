@@ -24,7 +24,12 @@ import {
   secondsUntil,
   shortfallWarning,
 } from '../k8s/token.js';
-import { type EntryNames, buildKubeconfig, defaultNames } from '../kubeconfig/build.js';
+import {
+  type EntryNames,
+  buildKubeconfig,
+  clusterLabel,
+  defaultNames,
+} from '../kubeconfig/build.js';
 import type { ResolvedConfig } from '../kubeconfig/types.js';
 import {
   type OutputFormat,
@@ -173,7 +178,7 @@ export function renderCredential(
   credential: Credential,
   output: OutputSpec,
 ): string {
-  const names = defaultNames(account.name, account.namespace, config.cluster.name);
+  const names = defaultNames(account.name, account.namespace, clusterLabel(config.cluster));
   const kubeconfig = buildKubeconfig({
     cluster: config.cluster,
     token: credential.token,

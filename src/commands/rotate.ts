@@ -18,7 +18,7 @@ import {
   labelKeys,
   manager,
 } from '../k8s/objects.js';
-import { defaultNames } from '../kubeconfig/build.js';
+import { checkEntryName, clusterLabel, defaultNames } from '../kubeconfig/build.js';
 import type { ConnectionFlags, ResolvedConfig } from '../kubeconfig/types.js';
 import { validateName } from '../names.js';
 import { accountManifest, validateCredential } from './create.js';
@@ -73,6 +73,9 @@ export function validateRotate(flags: RotateFlags): RotateOptions {
     throw new UsageError(`--output must be yaml or json, not "${flags.output}"`);
   }
   if (flags.outputFile === '') throw new UsageError('--output-file needs a file name');
+  checkEntryName('--cluster-name', flags.clusterName);
+  checkEntryName('--user-name', flags.userName);
+  checkEntryName('--context-name', flags.contextName);
   const parsed = validateCredential(flags);
   const kindGiven = flags.revocable === true || flags.legacyToken === true;
   return {
@@ -161,7 +164,7 @@ async function checkReplaceable(
   }
   const expected =
     output.names.context ??
-    defaultNames(account.name, account.namespace, config.cluster.name).context;
+    defaultNames(account.name, account.namespace, clusterLabel(config.cluster)).context;
   let current: unknown;
   try {
     current = (parse(text) as { 'current-context'?: unknown } | null)?.['current-context'];

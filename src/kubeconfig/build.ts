@@ -2,6 +2,7 @@
  * Builds the kubeconfig handed to automation: one cluster, one user, one
  * context, nothing that points at a file of this machine.
  */
+import { UsageError } from '../errors.js';
 import type { ResolvedCluster } from './types.js';
 
 /** The names of the three entries, chosen so that merging never collides. */
@@ -38,6 +39,28 @@ export interface GeneratedKubeconfig {
 export function defaultNames(account: string, namespace: string, cluster: string): EntryNames {
   const base = `${namespace}/${account}@${cluster}`;
   return { cluster: `sa-kubeconfig@${cluster}`, user: base, context: base };
+}
+
+/**
+ * The name that stands for the caller's cluster in entry names: its
+ * kubeconfig name, or the server's host when --server was given without
+ * any kubeconfig.
+ */
+export function clusterLabel(cluster: ResolvedCluster): string {
+  if (cluster.name) return cluster.name;
+  try {
+    return new URL(cluster.server).host;
+  } catch {
+    return 'cluster';
+  }
+}
+
+/** Checks --cluster-name, --user-name, --context-name: a kubeconfig needs real names. */
+export function checkEntryName(flag: string, name: string | undefined): void {
+  if (name === undefined) return;
+  if (name.trim() === '' || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new UsageError(`${flag} must be a non-empty name without control characters`);
+  }
 }
 
 /** Builds the kubeconfig; the CA is inlined so the file works anywhere. */

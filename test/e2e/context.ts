@@ -4,7 +4,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { inject } from 'vitest';
@@ -23,6 +22,8 @@ export interface Cluster {
 
 /** Everything the global setup started. */
 export interface E2EContext {
+  /** The run's folder; everything tests write goes below it. */
+  tmp: string;
   plugin: string[];
   clusters: Cluster[];
   capped?: Cluster;
@@ -48,7 +49,7 @@ export function e2e(): E2EContext {
 
 /** A fresh folder for one test's files. */
 export function workDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'ksa-work-'));
+  return mkdtempSync(path.join(e2e().tmp, 'work-'));
 }
 
 /** Runs the plugin with a clean environment: HOME is a fresh folder. */

@@ -187,6 +187,29 @@ for (const cluster of e2e().clusters) {
       expect(r.stderr).not.toContain('    at ');
     });
 
+    it('lets a namespace admin bind a ClusterRole it may not read', () => {
+      const ns = 'alice-admin';
+      admin(cluster, ['create', 'namespace', ns]);
+      admin(cluster, [
+        'create',
+        'rolebinding',
+        'alice-admin',
+        '-n',
+        ns,
+        '--clusterrole=admin',
+        '--user=alice',
+      ]);
+      const alice = path.join(cluster.dir, 'alice.kubeconfig');
+      expect(kubectl(['--kubeconfig', alice, 'get', 'clusterrole', 'edit']).code).not.toBe(0);
+      const r = plugin(['deployer', '-n', ns, '--clusterrole', 'edit', '--kubeconfig', alice]);
+      expect(r.stderr).toContain(
+        'rolebinding.rbac.authorization.k8s.io/sa-kubeconfig:deployer:clusterrole:edit created',
+      );
+      expect(r.code).toBe(0);
+      const file = writeTemp('deployer.kubeconfig', r.stdout);
+      expect(canI(file, 'create', 'deployments.apps', '-n', ns)).toBe('yes');
+    });
+
     it('explains an RBAC escalation refusal', () => {
       const ns = 'alice-space';
       admin(cluster, ['create', 'namespace', ns]);

@@ -7,7 +7,7 @@
  * 2h cap on token lifetimes. KSA_E2E_VERSIONS="current" limits the set.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -20,8 +20,11 @@ const script = path.join(root, 'scripts/control-plane.sh');
 
 const started: string[] = [];
 
+/** One folder for the whole run: control planes and test files, removed at the end. */
+const base = mkdtempSync(path.join(tmpdir(), 'ksa-e2e-'));
+
 function start(version: string, extra: string[] = []): Cluster {
-  const dir = mkdtempSync(path.join(tmpdir(), `ksa-e2e-${version}-`));
+  const dir = mkdtempSync(path.join(base, `${version}-`));
   execFileSync('bash', [script, 'start', version, dir, ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -57,6 +60,7 @@ function pluginCommand(): string[] {
 export default function setup(project: TestProject): () => void {
   const versions = (process.env.KSA_E2E_VERSIONS ?? 'current,1.20').split(',');
   const context: E2EContext = {
+    tmp: base,
     plugin: pluginCommand(),
     clusters: versions.map((v) => start(v)),
     capped: versions.includes('current')
@@ -68,5 +72,7 @@ export default function setup(project: TestProject): () => void {
     for (const dir of started) {
       execFileSync('bash', [script, 'stop', dir], { stdio: 'inherit' });
     }
+    // KSA_KEEP_E2E=1 keeps the folder, with the control planes' logs.
+    if (!process.env.KSA_KEEP_E2E) rmSync(base, { recursive: true, force: true });
   };
 }

@@ -79,3 +79,20 @@ describe('renderKubeconfig', () => {
     }
   });
 });
+
+describe('entry names', () => {
+  it('stands for a kubeconfig-less cluster by its server host', async () => {
+    const { clusterLabel } = await import('../../src/kubeconfig/build.js');
+    expect(clusterLabel({ ...cluster, name: '' })).toBe('api.prod.example');
+    expect(clusterLabel(cluster)).toBe('prod');
+  });
+
+  it('refuses empty names and control characters', async () => {
+    const { checkEntryName } = await import('../../src/kubeconfig/build.js');
+    expect(() => checkEntryName('--context-name', '')).toThrow(
+      '--context-name must be a non-empty name without control characters',
+    );
+    expect(() => checkEntryName('--cluster-name', 'a\nb')).toThrow('without control characters');
+    expect(() => checkEntryName('--user-name', 'ci@prod')).not.toThrow();
+  });
+});
