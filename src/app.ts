@@ -44,6 +44,14 @@ export async function runCommandLine(argv: string[], env: NodeJS.ProcessEnv): Pr
   }
 }
 
+/**
+ * The last resort for a rejection nothing awaited: one message and a bug
+ * report link, never Node's dump (which bypasses the logger's redaction).
+ */
+export function reportStray(err: unknown): void {
+  report(err, new Logger(0), []);
+}
+
 type Run = Exclude<Invocation, { command: 'print' } | { command: 'complete' }>;
 
 async function dispatch(invocation: Run, deps: Deps): Promise<void> {

@@ -1,8 +1,13 @@
 /**
  * The process: the entry point of the bundle. It sets the exit code and
- * nothing else; src/app.ts does the work.
+ * catches stray rejections; src/app.ts does the work.
  */
-import { runCommandLine } from './app.js';
+import { reportStray, runCommandLine } from './app.js';
+
+process.on('unhandledRejection', (reason) => {
+  reportStray(reason);
+  process.exitCode = 1;
+});
 
 runCommandLine(process.argv.slice(2), process.env).then(
   (code) => {
