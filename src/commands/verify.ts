@@ -160,7 +160,8 @@ function verificationFailed(err: unknown, audiences: boolean, file?: string): Us
   const hints: string[] = [];
   if (audiences) {
     hints.push(
-      'a token for another --audience is refused by the API server; pass --verify=false if it is meant for another service',
+      'a token for another --audience is refused by the API server; pass --verify=false' +
+        ' if it is meant for another service',
     );
   }
   if (file)

@@ -90,7 +90,8 @@ function forbiddenHint(detail: string, action: Action): string {
     );
   }
   const where = action.namespace ? ` in namespace "${action.namespace}"` : ' cluster-wide';
-  return ` (you need permission to ${action.verb} ${plural(action.kind)}${where}: ask a cluster admin)`;
+  const what = `${action.verb} ${plural(action.kind)}${where}`;
+  return ` (you need permission to ${what}: ask a cluster admin)`;
 }
 
 function describeTransport(err: unknown, action: Action, server: string): UserError {
