@@ -382,18 +382,8 @@ function toCreate(a: Args): Invocation {
     resourceNames: list(a['resource-name']),
     clusterWide: a['cluster-wide'] === true,
     createNamespace: a['create-namespace'] === true,
-    duration: str(a.duration),
-    audiences: list(a.audience),
-    revocable: bool(a.revocable),
-    legacyToken: bool(a['legacy-token']),
-    verify: bool(a.verify),
+    ...toTokenAndOutput(a),
     dryRun: str(a['dry-run']),
-    output: str(a.output) ?? 'yaml',
-    outputFile: str(a['output-file']),
-    force: a.force === true,
-    clusterName: str(a['cluster-name']),
-    userName: str(a['user-name']),
-    contextName: str(a['context-name']),
   };
   return { command: 'create', flags, verbosity: verbosityOf(a) };
 }
@@ -402,6 +392,14 @@ function toRotate(a: Args): Invocation {
   const flags: RotateFlags = {
     name: str(a.name) ?? '',
     connection: toConnection(a),
+    ...toTokenAndOutput(a),
+  };
+  return { command: 'rotate', flags, verbosity: verbosityOf(a) };
+}
+
+/** The token and output flags that create and rotate share. */
+function toTokenAndOutput(a: Args) {
+  return {
     duration: str(a.duration),
     audiences: list(a.audience),
     revocable: bool(a.revocable),
@@ -414,7 +412,6 @@ function toRotate(a: Args): Invocation {
     userName: str(a['user-name']),
     contextName: str(a['context-name']),
   };
-  return { command: 'rotate', flags, verbosity: verbosityOf(a) };
 }
 
 function toDelete(a: Args): Invocation {

@@ -13,7 +13,6 @@ import {
 } from '../k8s/objects.js';
 import { parseRules, validateRules } from '../k8s/rules.js';
 import { formatSeconds, tokenSeconds } from '../k8s/token.js';
-import { checkEntryName } from '../kubeconfig/build.js';
 import type { ConnectionFlags } from '../kubeconfig/types.js';
 import { checkOutputFile, printToStdout, renderManifests } from '../kubeconfig/write.js';
 import { validateName } from '../names.js';
@@ -31,6 +30,7 @@ import {
   type CredentialSpec,
   type OutputSpec,
   deliver,
+  validateOutputFlags,
   issueCredential,
   renderCredential,
   reportExpiry,
@@ -120,25 +120,14 @@ export function validateCreate(flags: CreateFlags): CreateOptions {
 }
 
 function validateOutput(flags: CreateFlags): OutputSpec {
-  if (flags.output !== 'yaml' && flags.output !== 'json') {
-    throw new UsageError(`--output must be yaml or json, not "${flags.output}"`);
-  }
-  if (flags.outputFile === '') throw new UsageError('--output-file needs a file name');
-  checkEntryName('--cluster-name', flags.clusterName);
-  checkEntryName('--user-name', flags.userName);
-  checkEntryName('--context-name', flags.contextName);
+  const output = validateOutputFlags(flags, flags.force);
   if (flags.force && !flags.outputFile) throw new UsageError('--force needs --output-file');
   if (flags.outputFile && (flags.dryRun ?? 'none') !== 'none') {
     throw new UsageError(
       '--output-file cannot be combined with --dry-run: the preview goes to stdout',
     );
   }
-  return {
-    format: flags.output,
-    file: flags.outputFile,
-    replace: flags.force,
-    names: { cluster: flags.clusterName, user: flags.userName, context: flags.contextName },
-  };
+  return output;
 }
 
 /** Token flags; shared with rotate. */

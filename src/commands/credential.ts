@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import { type LiveObject, readObject } from '../k8s/apply.js';
 import type { KubeClients } from '../k8s/client.js';
 import {
@@ -27,6 +27,7 @@ import {
 import {
   type EntryNames,
   buildKubeconfig,
+  checkEntryName,
   clusterLabel,
   defaultNames,
 } from '../kubeconfig/build.js';
@@ -64,6 +65,32 @@ export interface OutputSpec {
   /** Replace an existing file (create --force; rotate always). */
   replace: boolean;
   names: Partial<EntryNames>;
+}
+
+/** The output flags create and rotate share. */
+export interface OutputFlags {
+  output: string;
+  outputFile?: string;
+  clusterName?: string;
+  userName?: string;
+  contextName?: string;
+}
+
+/** Checks the shared output flags; `replace` is --force (create) or rotate's rule. */
+export function validateOutputFlags(flags: OutputFlags, replace: boolean): OutputSpec {
+  if (flags.output !== 'yaml' && flags.output !== 'json') {
+    throw new UsageError(`--output must be yaml or json, not "${flags.output}"`);
+  }
+  if (flags.outputFile === '') throw new UsageError('--output-file needs a file name');
+  checkEntryName('--cluster-name', flags.clusterName);
+  checkEntryName('--user-name', flags.userName);
+  checkEntryName('--context-name', flags.contextName);
+  return {
+    format: flags.output,
+    file: flags.outputFile,
+    replace,
+    names: { cluster: flags.clusterName, user: flags.userName, context: flags.contextName },
+  };
 }
 
 /** Makes a token of the requested kind for `account`. */

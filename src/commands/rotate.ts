@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 
 import { parse } from 'yaml';
 
-import { UsageError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { type LiveObject, type ObjectKey, listObjects, readObject } from '../k8s/apply.js';
 import {
   type AccountRef,
@@ -18,7 +18,7 @@ import {
   labelKeys,
   manager,
 } from '../k8s/objects.js';
-import { checkEntryName, clusterLabel, defaultNames } from '../kubeconfig/build.js';
+import { clusterLabel, defaultNames } from '../kubeconfig/build.js';
 import type { ConnectionFlags, ResolvedConfig } from '../kubeconfig/types.js';
 import { validateName } from '../names.js';
 import { accountManifest, validateCredential } from './create.js';
@@ -29,6 +29,7 @@ import {
   issueCredential,
   renderCredential,
   reportExpiry,
+  validateOutputFlags,
 } from './credential.js';
 import { type Deps, connect, loadContext } from './deps.js';
 import { settle } from '../settle.js';
@@ -69,13 +70,7 @@ export interface RotateOptions {
 /** Checks the flags without touching the network or the disk. */
 export function validateRotate(flags: RotateFlags): RotateOptions {
   validateName(flags.name, 'NAME');
-  if (flags.output !== 'yaml' && flags.output !== 'json') {
-    throw new UsageError(`--output must be yaml or json, not "${flags.output}"`);
-  }
-  if (flags.outputFile === '') throw new UsageError('--output-file needs a file name');
-  checkEntryName('--cluster-name', flags.clusterName);
-  checkEntryName('--user-name', flags.userName);
-  checkEntryName('--context-name', flags.contextName);
+  const output = validateOutputFlags(flags, true);
   const parsed = validateCredential(flags);
   const kindGiven = flags.revocable === true || flags.legacyToken === true;
   return {
@@ -89,12 +84,7 @@ export function validateRotate(flags: RotateFlags): RotateOptions {
     flags,
     verify: flags.verify ?? true,
     force: flags.force === true,
-    output: {
-      format: flags.output,
-      file: flags.outputFile,
-      replace: true,
-      names: { cluster: flags.clusterName, user: flags.userName, context: flags.contextName },
-    },
+    output,
   };
 }
 
