@@ -29,6 +29,15 @@ function canI(file: string, ...args: string[]): string {
   return kubectl(['--kubeconfig', file, 'auth', 'can-i', ...args]).stdout.trim();
 }
 
+/** Polls `check` every 200 ms for up to 10 s; fails the test if it never holds. */
+function waitUntil(check: () => boolean): void {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10s');
+    execFileSync('sleep', ['0.2']);
+  }
+}
+
 function tokenOf(kubeconfigText: string): string {
   return parse(kubeconfigText).users[0].user.token;
 }
@@ -199,6 +208,21 @@ for (const cluster of e2e().clusters) {
         '--clusterrole=admin',
         '--user=alice',
       ]);
+      // admin holds serviceaccounts/token only from 1.22 on.
+      const tokens = ['-n', ns, '--verb=create', '--resource=serviceaccounts/token'];
+      admin(cluster, ['create', 'role', 'tokens', ...tokens]);
+      admin(cluster, [
+        'create',
+        'rolebinding',
+        'alice-tokens',
+        '-n',
+        ns,
+        '--role=tokens',
+        '--user=alice',
+      ]);
+      // RBAC reads bindings from a cache: wait until alice's are in it.
+      const ready = ['auth', 'can-i', 'create', 'serviceaccounts/token', '-n', ns, '--as', 'alice'];
+      waitUntil(() => admin(cluster, ready).stdout.trim() === 'yes');
       const alice = path.join(cluster.dir, 'alice.kubeconfig');
       expect(kubectl(['--kubeconfig', alice, 'get', 'clusterrole', 'edit']).code).not.toBe(0);
       const r = plugin(['deployer', '-n', ns, '--clusterrole', 'edit', '--kubeconfig', alice]);
@@ -232,6 +256,8 @@ for (const cluster of e2e().clusters) {
         '--role=sa-admin',
         '--user=alice',
       ]);
+      const ready = ['auth', 'can-i', 'create', 'roles', '-n', ns, '--as', 'alice'];
+      waitUntil(() => admin(cluster, ready).stdout.trim() === 'yes');
       const alice = path.join(cluster.dir, 'alice.kubeconfig');
       const r = plugin([
         'escalator',
