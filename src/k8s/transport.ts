@@ -63,6 +63,10 @@ function createAgent(opts: TransportOptions): http.Agent {
   const { cluster, credentials } = opts;
   const tls: https.AgentOptions = {
     keepAlive: true,
+    // A few connections, reused: each new one costs a TLS handshake, which on
+    // a loaded machine costs more than waiting for a free connection (median
+    // of 15 runs of the whole job: 1: 125 ms, 3: 121 ms, unlimited: 128 ms).
+    maxSockets: 3,
     ca: cluster.certificateAuthorityPem,
     cert: credentials.clientCertificatePem,
     key: credentials.clientKeyPem,
