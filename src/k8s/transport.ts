@@ -63,10 +63,9 @@ function createAgent(opts: TransportOptions): http.Agent {
   const { cluster, credentials } = opts;
   const tls: https.AgentOptions = {
     keepAlive: true,
-    // A few connections, reused: each new one costs a TLS handshake, which on
-    // a loaded machine costs more than waiting for a free connection (median
-    // of 15 runs of the whole job: 1: 125 ms, 3: 121 ms, unlimited: 128 ms).
-    maxSockets: 3,
+    // No maxSockets: with requests queued for a busy socket, node-fetch 2
+    // reports a false "Premature close" on the socket's next response
+    // (node-fetch issue 1767); seen here in discovery, which sends ~20 at once.
     ca: cluster.certificateAuthorityPem,
     cert: credentials.clientCertificatePem,
     key: credentials.clientKeyPem,
