@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { inject } from 'vitest';
+import { parse } from 'yaml';
 
 /** One running control plane. */
 export interface Cluster {
@@ -56,6 +57,16 @@ export function workDir(): string {
 export function plugin(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Run {
   const [cmd, ...pre] = e2e().plugin;
   return exec(cmd, [...pre, ...args], opts);
+}
+
+/** Runs the plugin as the cluster's admin. */
+export function runAsAdmin(cluster: Cluster, args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  return plugin(['--kubeconfig', adminConfig(cluster), ...args], { env });
+}
+
+/** The token of a kubeconfig the plugin printed. */
+export function tokenOf(kubeconfigText: string): string {
+  return (parse(kubeconfigText) as { users: { user: { token: string } }[] }).users[0].user.token;
 }
 
 /** Runs kubectl, the oracle, with an isolated HOME. */

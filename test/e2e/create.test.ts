@@ -19,11 +19,11 @@ import {
   plugin,
   workDir,
   writeTemp,
+  runAsAdmin,
+  tokenOf,
 } from './context.js';
 
-function run(cluster: Cluster, args: string[], env: NodeJS.ProcessEnv = {}) {
-  return plugin(['--kubeconfig', adminConfig(cluster), ...args], { env });
-}
+const run = runAsAdmin;
 
 function canI(file: string, ...args: string[]): string {
   return kubectl(['--kubeconfig', file, 'auth', 'can-i', ...args]).stdout.trim();
@@ -36,10 +36,6 @@ function waitUntil(check: () => boolean): void {
     if (Date.now() > deadline) throw new Error('condition not met within 10s');
     execFileSync('sleep', ['0.2']);
   }
-}
-
-function tokenOf(kubeconfigText: string): string {
-  return parse(kubeconfigText).users[0].user.token;
 }
 
 for (const cluster of e2e().clusters) {

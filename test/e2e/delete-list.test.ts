@@ -6,11 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-import { type Cluster, admin, adminConfig, e2e, kubectl, plugin, writeTemp } from './context.js';
+import { type Cluster, admin, e2e, kubectl, plugin, runAsAdmin, writeTemp } from './context.js';
 
-function run(cluster: Cluster, args: string[]) {
-  return plugin(['--kubeconfig', adminConfig(cluster), ...args]);
-}
+const run = runAsAdmin;
 
 /** Runs the plugin and fails the test with its stderr when it fails. */
 function ok(cluster: Cluster, args: string[]) {

@@ -6,26 +6,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 
 import {
   type Cluster,
   admin,
-  adminConfig,
   e2e,
   kubectl,
   plugin,
   workDir,
   writeTemp,
+  runAsAdmin,
+  tokenOf,
 } from './context.js';
 
-function run(cluster: Cluster, args: string[]) {
-  return plugin(['--kubeconfig', adminConfig(cluster), ...args]);
-}
-
-function tokenOf(text: string): string {
-  return parse(text).users[0].user.token;
-}
+const run = runAsAdmin;
 
 /** True when the API server accepts `token` (kubectl as that token). */
 function accepted(cluster: Cluster, token: string): boolean {
