@@ -47,6 +47,8 @@ export class Writer {
     if (!quiet) this.manifests.push(manifest);
     const name = describeObject(manifest.kind, manifest.metadata.name);
     if (this.dryRun === 'client') {
+      // Without the server, an existing object reads "configured" even when
+      // applying it would change nothing: only a server dry run can tell.
       this.log.status(`${name} ${before ? 'configured' : 'created'} (dry run)`);
       return undefined;
     }
