@@ -164,31 +164,57 @@ function basicAuth(creds: Credentials): string | undefined {
   return Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64');
 }
 
-// TODO(retry): client-go retries 429 and 503 answers that carry Retry-After
-// (up to 10 times); this sends each request once. Add it together with a
-// test server that sends such answers, then remove this mark.
+/** client-go's rule, kept short for a CLI: a few retries, each wait capped. */
+const maxRetries = 5;
+const maxRetryWaitSeconds = 10;
+
 async function send(ctx: RequestContext, opts: TransportOptions): Promise<ResponseContext> {
   const { log } = opts;
   const method = ctx.getHttpMethod().toString();
   const url = ctx.getUrl();
   const body = ctx.getBody();
-  log.v(6, `${method} ${url}`);
   if (typeof body === 'string') log.v(8, () => `request body: ${redactBody(body)}`);
-  const started = Date.now();
-  const signal = opts.requestTimeoutMs > 0 ? AbortSignal.timeout(opts.requestTimeoutMs) : undefined;
-  const resp = await fetch(url, {
-    method,
-    body: body as string | undefined,
-    headers: toHeaders(ctx.getHeaders()),
-    agent: ctx.getAgent() as http.Agent,
-    signal: signal as never,
-  });
-  const text = await resp.text();
-  log.v(6, `${method} ${url} ${resp.status} in ${Date.now() - started} ms`);
-  log.v(8, () => `response body: ${redactBody(text)}`);
+  for (let attempt = 0; ; attempt++) {
+    log.v(6, `${method} ${url}`);
+    const started = Date.now();
+    const signal =
+      opts.requestTimeoutMs > 0 ? AbortSignal.timeout(opts.requestTimeoutMs) : undefined;
+    const resp = await fetch(url, {
+      method,
+      body: body as string | undefined,
+      headers: toHeaders(ctx.getHeaders()),
+      agent: ctx.getAgent() as http.Agent,
+      signal: signal as never,
+    });
+    const text = await resp.text();
+    log.v(6, `${method} ${url} ${resp.status} in ${Date.now() - started} ms`);
+    const wait =
+      attempt < maxRetries ? retryAfter(resp.status, resp.headers.get('retry-after')) : undefined;
+    if (wait !== undefined) {
+      log.v(4, `the server asked to retry in ${wait}s (HTTP ${resp.status})`);
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      continue;
+    }
+    log.v(8, () => `response body: ${redactBody(text)}`);
+    return responseOf(resp.status, resp.headers, text);
+  }
+}
+
+/**
+ * Seconds to wait before sending again, as client-go does: only when the
+ * server said, with Retry-After on a 429 or a 5xx, that the request was
+ * not processed and may be sent again.
+ */
+export function retryAfter(status: number, header: string | null): number | undefined {
+  if (status !== 429 && (status < 500 || status > 599)) return undefined;
+  if (header === null || !/^\d+$/.test(header.trim())) return undefined;
+  return Math.min(Number(header.trim()), maxRetryWaitSeconds);
+}
+
+function responseOf(status: number, raw: Headers, text: string): ResponseContext {
   const headers: Record<string, string> = {};
-  resp.headers.forEach((value, name) => (headers[name] = value));
-  return new ResponseContext(resp.status, headers, {
+  raw.forEach((value, name) => (headers[name] = value));
+  return new ResponseContext(status, headers, {
     text: async () => text,
     binary: async () => Buffer.from(text),
   });
