@@ -59,6 +59,33 @@ export function plugin(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
   return exec(cmd, [...pre, ...args], opts);
 }
 
+/** Polls `check` every 200 ms for up to 10 s; fails the test if it never holds. */
+export function waitUntil(check: () => boolean): void {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10s');
+    spawnSync('sleep', ['0.2']);
+  }
+}
+
+/**
+ * Makes alice an admin of namespace `ns` (the admin ClusterRole, bound
+ * there), and waits until RBAC, which reads bindings from a cache, knows.
+ */
+export function makeNamespaceAdmin(cluster: Cluster, ns: string): void {
+  admin(cluster, [
+    'create',
+    'rolebinding',
+    'alice-admin',
+    '-n',
+    ns,
+    '--clusterrole=admin',
+    '--user=alice',
+  ]);
+  const probe = ['auth', 'can-i', 'list', 'rolebindings', '-n', ns, '--as', 'alice'];
+  waitUntil(() => admin(cluster, probe).stdout.trim() === 'yes');
+}
+
 /** Runs the plugin as the cluster's admin. */
 export function runAsAdmin(cluster: Cluster, args: string[], env: NodeJS.ProcessEnv = {}): Run {
   return plugin(['--kubeconfig', adminConfig(cluster), ...args], { env });

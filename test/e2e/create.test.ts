@@ -21,21 +21,14 @@ import {
   writeTemp,
   runAsAdmin,
   tokenOf,
+  makeNamespaceAdmin,
+  waitUntil,
 } from './context.js';
 
 const run = runAsAdmin;
 
 function canI(file: string, ...args: string[]): string {
   return kubectl(['--kubeconfig', file, 'auth', 'can-i', ...args]).stdout.trim();
-}
-
-/** Polls `check` every 200 ms for up to 10 s; fails the test if it never holds. */
-function waitUntil(check: () => boolean): void {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10s');
-    execFileSync('sleep', ['0.2']);
-  }
 }
 
 for (const cluster of e2e().clusters) {
@@ -195,15 +188,7 @@ for (const cluster of e2e().clusters) {
     it('lets a namespace admin bind a ClusterRole it may not read', () => {
       const ns = 'alice-admin';
       admin(cluster, ['create', 'namespace', ns]);
-      admin(cluster, [
-        'create',
-        'rolebinding',
-        'alice-admin',
-        '-n',
-        ns,
-        '--clusterrole=admin',
-        '--user=alice',
-      ]);
+      makeNamespaceAdmin(cluster, ns);
       // admin holds serviceaccounts/token only from 1.22 on.
       const tokens = ['-n', ns, '--verb=create', '--resource=serviceaccounts/token'];
       admin(cluster, ['create', 'role', 'tokens', ...tokens]);

@@ -6,7 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-import { type Cluster, admin, e2e, kubectl, plugin, runAsAdmin, writeTemp } from './context.js';
+import {
+  type Cluster,
+  admin,
+  e2e,
+  kubectl,
+  makeNamespaceAdmin,
+  plugin,
+  runAsAdmin,
+  writeTemp,
+} from './context.js';
 
 const run = runAsAdmin;
 
@@ -207,15 +216,7 @@ for (const cluster of e2e().clusters) {
     it('refuses to delete when cluster-wide grants cannot be listed', () => {
       const ns = 'lc-alice';
       ok(cluster, ['wide', '-n', ns, '--create-namespace', '--clusterrole=view', '--cluster-wide']);
-      admin(cluster, [
-        'create',
-        'rolebinding',
-        'alice-admin',
-        '-n',
-        ns,
-        '--clusterrole=admin',
-        '--user=alice',
-      ]);
+      makeNamespaceAdmin(cluster, ns);
       const alice = `${cluster.dir}/alice.kubeconfig`;
       const r = plugin(['delete', 'wide', '-n', ns, '--kubeconfig', alice]);
       expect(r.code).toBe(1);
